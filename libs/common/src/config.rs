@@ -1,0 +1,218 @@
+//! Layered configuration: built-in defaults, then a TOML file, then `MAGNUM_*`
+//! environment variables (env wins). Each service reads its own section:
+//! `[bay]` in the file is `MAGNUM_BAY__<KEY>` in the environment, and nested tables use
+//! `__` again (`MAGNUM_BAY__BUS__URL`).
+//!
+//! The environment is passed in as a map so tests never touch the process environment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Value};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub const ENV_PREFIX: &str = "MAGNUM_";
+/// Names the TOML file when `--config` is not given.
+pub const CONFIG_FILE_ENV: &str = "MAGNUM_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+/// The merged file and environment layers; sections are extracted from it.
+#[derive(Debug, Clone)]
+pub struct Loader {
+    figment: Figment,
+}
+
+impl Loader {
+    /// `file` (if any) must exist. `env` is usually `std::env::vars().collect()`.
+    pub fn new(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} not found",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Serialized::defaults(env_layer(env)));
+        Ok(Self { figment })
+    }
+
+    /// The file named by `explicit`, else by `MAGNUM_CONFIG` in `env`, plus `env`.
+    pub fn from_env(
+        explicit: Option<PathBuf>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let file = explicit.or_else(|| {
+            env.iter()
+                .find(|(k, _)| k == CONFIG_FILE_ENV)
+                .map(|(_, v)| PathBuf::from(v))
+        });
+        Self::new(file.as_deref(), env)
+    }
+
+    /// One section, on top of the section type's defaults.
+    pub fn section<T>(&self, name: &str) -> Result<T, ConfigError>
+    where
+        T: DeserializeOwned + Serialize + Default,
+    {
+        Figment::from(Serialized::defaults(T::default()))
+            .merge(self.figment.focus(name))
+            .extract()
+            .map_err(|e| ConfigError(format!("[{name}]: {e}")))
+    }
+}
+
+/// `MAGNUM_BAY__BUS__URL=x` becomes `{bay: {bus: {url: x}}}`. Values are parsed leniently
+/// (numbers and booleans become typed values, everything else stays a string).
+fn env_layer(env: impl IntoIterator<Item = (String, String)>) -> Dict {
+    let mut root = Dict::new();
+    for (key, raw) in env {
+        let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if key == CONFIG_FILE_ENV {
+            continue;
+        }
+        let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+        if path.len() < 2 || path.iter().any(String::is_empty) {
+            continue;
+        }
+        let value = raw
+            .parse::<Value>()
+            .unwrap_or_else(|_| Value::from(raw.clone()));
+        insert(&mut root, &path, value);
+    }
+    root
+}
+
+fn insert(dict: &mut Dict, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            dict.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = dict
+                .entry(first.clone())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if entry.as_dict().is_none() {
+                *entry = Value::from(Dict::new());
+            }
+            if let Value::Dict(_, inner) = entry {
+                insert(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// For `Debug` of configs that hold secrets.
+pub fn redacted(value: &Option<String>) -> &'static str {
+    if value.is_some() {
+        "<redacted>"
+    } else {
+        "<unset>"
+    }
+}
+
+/// Environment variables of this process with our prefix, for `Loader::from_env`.
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    #[serde(default, deny_unknown_fields)]
+    struct Bus {
+        url: String,
+        retries: u32,
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(default, deny_unknown_fields)]
+    struct Section {
+        listen: String,
+        verbose: bool,
+        bus: Bus,
+    }
+
+    impl Default for Section {
+        fn default() -> Self {
+            Self {
+                listen: "127.0.0.1:1".into(),
+                verbose: false,
+                bus: Bus::default(),
+            }
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_then_file_then_env() {
+        let dir = std::env::temp_dir().join(format!("magnum-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("magnum.toml");
+        std::fs::write(
+            &file,
+            "[bay]\nlisten = \"0.0.0.0:9\"\n[bay.bus]\nurl = \"nats://file\"\nretries = 2\n",
+        )
+        .unwrap();
+        let loader = Loader::new(
+            Some(&file),
+            env(&[
+                ("MAGNUM_BAY__BUS__URL", "nats://env"),
+                ("MAGNUM_BAY__VERBOSE", "true"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        let section: Section = loader.section("bay").unwrap();
+        assert_eq!(section.listen, "0.0.0.0:9");
+        assert_eq!(
+            section.bus,
+            Bus {
+                url: "nats://env".into(),
+                retries: 2
+            }
+        );
+        assert!(section.verbose);
+        let untouched: Section = loader.section("gateway").unwrap();
+        assert_eq!(untouched, Section::default());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_types_are_errors() {
+        let loader = Loader::new(None, env(&[("MAGNUM_BAY__LISTNE", "x")])).unwrap();
+        assert!(loader.section::<Section>("bay").is_err());
+        let loader = Loader::new(None, env(&[("MAGNUM_BAY__BUS__RETRIES", "many")])).unwrap();
+        assert!(loader.section::<Section>("bay").is_err());
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error() {
+        assert!(Loader::new(Some(Path::new("/nonexistent/magnum.toml")), env(&[])).is_err());
+    }
+}
