@@ -67,7 +67,23 @@ impl Loader {
     where
         T: DeserializeOwned + Serialize + Default,
     {
-        Figment::from(Serialized::defaults(T::default()))
+        self.service_section(name, &[])
+    }
+
+    /// A service's section, where the top-level `shared` tables (e.g. `bus`, `auth`) act
+    /// as defaults for the same-named tables inside it: `[bus] url` applies to every
+    /// service, `[bay.bus] url` to bay-svc alone.
+    pub fn service_section<T>(&self, name: &str, shared: &[&str]) -> Result<T, ConfigError>
+    where
+        T: DeserializeOwned + Serialize + Default,
+    {
+        let mut figment = Figment::from(Serialized::defaults(T::default()));
+        for table in shared {
+            if let Ok(value) = self.figment.find_value(table) {
+                figment = figment.merge(Serialized::default(table, value));
+            }
+        }
+        figment
             .merge(self.figment.focus(name))
             .extract()
             .map_err(|e| ConfigError(format!("[{name}]: {e}")))
@@ -209,6 +225,35 @@ mod tests {
         assert!(loader.section::<Section>("bay").is_err());
         let loader = Loader::new(None, env(&[("MAGNUM_BAY__BUS__RETRIES", "many")])).unwrap();
         assert!(loader.section::<Section>("bay").is_err());
+    }
+
+    #[test]
+    fn shared_tables_are_defaults_for_each_service() {
+        let loader = Loader::new(
+            None,
+            env(&[
+                ("MAGNUM_BUS__URL", "nats://shared"),
+                ("MAGNUM_BUS__RETRIES", "3"),
+                ("MAGNUM_GATEWAY__BUS__URL", "nats://own"),
+            ]),
+        )
+        .unwrap();
+        let bay: Section = loader.service_section("bay", &["bus"]).unwrap();
+        assert_eq!(
+            bay.bus,
+            Bus {
+                url: "nats://shared".into(),
+                retries: 3
+            }
+        );
+        let gateway: Section = loader.service_section("gateway", &["bus"]).unwrap();
+        assert_eq!(
+            gateway.bus,
+            Bus {
+                url: "nats://own".into(),
+                retries: 3
+            }
+        );
     }
 
     #[test]

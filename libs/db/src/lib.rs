@@ -121,16 +121,14 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
                 reason: "no file".into(),
             });
         }
-        if file != ":memory:" {
-            if let Some(dir) = std::path::Path::new(file)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| DbError::InvalidUrl {
-                    url: config.url.clone(),
-                    reason: format!("cannot create {}: {e}", dir.display()),
-                })?;
-            }
+        let parent = std::path::Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = parent.filter(|_| file != ":memory:") {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::InvalidUrl {
+                url: config.url.clone(),
+                reason: format!("cannot create {}: {e}", dir.display()),
+            })?;
         }
         let url = if path.contains('?') {
             config.url.clone()
