@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
-use figment::value::{Dict, Value};
+pub use figment::value::{Dict, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -34,7 +34,17 @@ impl Loader {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut figment = Figment::new();
+        Self::with_defaults(Dict::new(), file, env)
+    }
+
+    /// Like `new`, with `defaults` (e.g. the embedded mode's ports and paths) below the
+    /// file and the environment but above each section type's own defaults.
+    pub fn with_defaults(
+        defaults: Dict,
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(defaults));
         if let Some(path) = file {
             if !path.is_file() {
                 return Err(ConfigError(format!(
@@ -53,13 +63,22 @@ impl Loader {
         explicit: Option<PathBuf>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
+        Self::from_env_with_defaults(Dict::new(), explicit, env)
+    }
+
+    /// `from_env` with embedded-mode defaults (see `with_defaults`).
+    pub fn from_env_with_defaults(
+        defaults: Dict,
+        explicit: Option<PathBuf>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let env: Vec<(String, String)> = env.into_iter().collect();
         let file = explicit.or_else(|| {
             env.iter()
                 .find(|(k, _)| k == CONFIG_FILE_ENV)
                 .map(|(_, v)| PathBuf::from(v))
         });
-        Self::new(file.as_deref(), env)
+        Self::with_defaults(defaults, file.as_deref(), env)
     }
 
     /// One section, on top of the section type's defaults.
