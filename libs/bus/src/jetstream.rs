@@ -1,0 +1,467 @@
+//! The production bus: NATS JetStream through async-nats.
+//!
+//! - The first connection must succeed (no retry on initial connect); after that
+//!   async-nats reconnects forever, and the streams and consumers are re-created when a
+//!   restarted server has lost them.
+//! - Publishes carry `Nats-Msg-Id` and wait for the stream's ack.
+//! - Subscriptions are durable pull consumers with explicit ack, read through one
+//!   long-lived pull stream (one inbox subscription, reconnect handling by async-nats)
+//!   rather than a fetch per call.
+//! - That stream asks for one message at a time, and only while `next` is waiting: its
+//!   pull request has no expiry, so nothing re-pulls in the background while a handler is
+//!   busy. A prefetched message would sit in a local buffer while its `ack_wait` ran out,
+//!   be redelivered to another replica, and then be handed out stale here as well. The cost
+//!   is a round trip per message, which the bus's traffic (operations, events) can afford.
+//! - After every reconnect a subscription re-creates its consumer (idempotent) and its
+//!   pull stream, so a server that came back without our streams or consumers (an empty
+//!   store) is repaired at once rather than after async-nats' own retries run out.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{AckPolicy, Consumer, DeliverPolicy, pull};
+use async_nats::jetstream::context::{CreateStreamErrorKind, PublishErrorKind};
+use async_nats::jetstream::message::{Acker, PublishMessage};
+use async_nats::jetstream::stream::{self, ConsumerErrorKind, DiscardPolicy, RetentionPolicy};
+use async_nats::jetstream::{self as js, AckKind, ErrorCode};
+use async_nats::{ConnectOptions, HeaderMap, HeaderName, HeaderValue};
+use async_trait::async_trait;
+use futures::StreamExt;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::subject::{self, DUPLICATE_WINDOW, EVENTS_MAX_AGE, StreamKind};
+use crate::{
+    Acknowledge, Bus, BusError, ConsumerSpec, Delivery, Message, Subscription, inject_trace_context,
+};
+
+const MSG_ID: &str = "Nats-Msg-Id";
+/// Retry delays of a subscription that lost its consumer: 100 ms doubling up to 5 s.
+const REOPEN_BASE: Duration = Duration::from_millis(100);
+const REOPEN_MAX: Duration = Duration::from_secs(5);
+
+/// The JetStream bus. Clones share one connection.
+#[derive(Clone)]
+pub struct JetStreamBus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    context: js::Context,
+    prefix: String,
+    /// Counts (re)connections; subscriptions start over when it moves.
+    connections: Arc<watch::Sender<u64>>,
+}
+
+impl std::fmt::Debug for JetStreamBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JetStreamBus")
+            .field("prefix", &self.inner.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JetStreamBus {
+    /// Connects (once, no retry) and creates or updates the two streams.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, BusError> {
+        subject::validate_prefix(prefix)?;
+        let shown = crate::display_url(url);
+        let connections = Arc::new(watch::Sender::new(0_u64));
+        let on_event = Arc::clone(&connections);
+        let client = ConnectOptions::new()
+            .name("magnum-bus")
+            .connection_timeout(Duration::from_secs(5))
+            .event_callback(move |event| {
+                let connections = Arc::clone(&on_event);
+                async move {
+                    match event {
+                        async_nats::Event::Connected => {
+                            info!("NATS connection (re)established");
+                            connections.send_modify(|count| *count += 1);
+                        }
+                        async_nats::Event::Disconnected => {
+                            warn!("NATS connection lost; reconnecting");
+                        }
+                        other => warn!(event = %other, "NATS connection event"),
+                    }
+                }
+            })
+            .connect(url)
+            .await
+            .map_err(|e| BusError::unavailable(format!("connect to {shown}"), e))?;
+        let bus = Self {
+            inner: Arc::new(Inner {
+                context: js::new(client),
+                prefix: prefix.to_owned(),
+                connections,
+            }),
+        };
+        bus.ensure_streams().await?;
+        Ok(bus)
+    }
+
+    fn stream_config(&self, kind: StreamKind) -> stream::Config {
+        let prefix = &self.inner.prefix;
+        stream::Config {
+            name: subject::stream_name(prefix, kind),
+            subjects: vec![subject::prefixed(prefix, &format!("{}.>", kind.root()))],
+            retention: if kind.work_queue() {
+                RetentionPolicy::WorkQueue
+            } else {
+                RetentionPolicy::Limits
+            },
+            max_age: if kind.work_queue() {
+                Duration::ZERO
+            } else {
+                EVENTS_MAX_AGE
+            },
+            discard: DiscardPolicy::Old,
+            duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: 1,
+            ..Default::default()
+        }
+    }
+
+    /// Creates the streams, or updates them to this config; idempotent.
+    async fn ensure_streams(&self) -> Result<(), BusError> {
+        for kind in StreamKind::ALL {
+            let config = self.stream_config(kind);
+            let context = format!("create or update stream {}", config.name);
+            self.inner
+                .context
+                .create_or_update_stream(config)
+                .await
+                .map_err(|e| match e.kind() {
+                    CreateStreamErrorKind::JetStream(_)
+                    | CreateStreamErrorKind::EmptyStreamName
+                    | CreateStreamErrorKind::InvalidStreamName
+                    | CreateStreamErrorKind::DomainAndExternalSet => BusError::rejected(context, e),
+                    _ => BusError::unavailable(context, e),
+                })?;
+        }
+        Ok(())
+    }
+
+    fn consumer_config(&self, spec: &ConsumerSpec) -> pull::Config {
+        pull::Config {
+            durable_name: Some(spec.durable.clone()),
+            filter_subject: subject::prefixed(&self.inner.prefix, &spec.filter_subject),
+            deliver_policy: DeliverPolicy::All,
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: spec.ack_wait,
+            max_deliver: if spec.max_deliver > 0 {
+                spec.max_deliver
+            } else {
+                -1
+            },
+            backoff: spec.backoff.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// Creates or updates the durable consumer; re-creates the streams if they are gone.
+    async fn create_consumer(
+        &self,
+        kind: StreamKind,
+        spec: &ConsumerSpec,
+    ) -> Result<Consumer<pull::Config>, BusError> {
+        let stream = subject::stream_name(&self.inner.prefix, kind);
+        let mut streams_checked = false;
+        loop {
+            let result = self
+                .inner
+                .context
+                .create_consumer_on_stream(self.consumer_config(spec), stream.as_str())
+                .await;
+            let error = match result {
+                Ok(consumer) => return Ok(consumer),
+                Err(error) => error,
+            };
+            let code = match error.kind() {
+                ConsumerErrorKind::JetStream(api) => Some(api.error_code()),
+                _ => None,
+            };
+            match code {
+                Some(ErrorCode::STREAM_NOT_FOUND) if !streams_checked => {
+                    streams_checked = true;
+                    self.ensure_streams().await?;
+                }
+                Some(
+                    ErrorCode::CONSUMER_WQ_CONSUMER_NOT_UNIQUE
+                    | ErrorCode::CONSUMER_WQ_MULTIPLE_UNFILTERED,
+                ) => {
+                    return Err(BusError::consumer(
+                        &spec.durable,
+                        format!(
+                            "its filter overlaps another durable on the work-queue stream; \
+                             give each ops consumer its own subtree ({error})"
+                        ),
+                    ));
+                }
+                Some(_) => {
+                    return Err(BusError::rejected(
+                        format!("create consumer {} on {stream}", spec.durable),
+                        error,
+                    ));
+                }
+                None => {
+                    return Err(BusError::unavailable(
+                        format!("create consumer {} on {stream}", spec.durable),
+                        error,
+                    ));
+                }
+            }
+        }
+    }
+
+    async fn publish_once(
+        &self,
+        subject: &str,
+        headers: HeaderMap,
+        message: &Message,
+    ) -> Result<(), async_nats::jetstream::context::PublishError> {
+        let publish = PublishMessage::build()
+            .payload(message.payload.clone())
+            .headers(headers);
+        let ack = self
+            .inner
+            .context
+            .send_publish(subject.to_owned(), publish)
+            .await?
+            .await?;
+        if ack.duplicate {
+            debug!(id = %message.id, subject = %message.subject, "duplicate publish ignored by the stream");
+        }
+        Ok(())
+    }
+}
+
+fn header_map(message: &Message) -> Result<HeaderMap, BusError> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &message.headers {
+        let name = HeaderName::from_str(name)
+            .map_err(|e| BusError::InvalidMessage(format!("header name {name:?}: {e}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|e| BusError::InvalidMessage(format!("header value: {e}")))?;
+        headers.insert(name, value);
+    }
+    let id = HeaderValue::from_str(&message.id)
+        .map_err(|e| BusError::InvalidMessage(format!("id: {e}")))?;
+    headers.insert(MSG_ID, id);
+    Ok(headers)
+}
+
+#[async_trait]
+impl Bus for JetStreamBus {
+    async fn publish(&self, mut message: Message) -> Result<(), BusError> {
+        subject::validate_message(&message)?;
+        inject_trace_context(&mut message.headers);
+        let headers = header_map(&message)?;
+        let wire_subject = subject::prefixed(&self.inner.prefix, &message.subject);
+        let mut result = self
+            .publish_once(&wire_subject, headers.clone(), &message)
+            .await;
+        if let Err(error) = &result
+            && error.kind() == PublishErrorKind::StreamNotFound
+        {
+            // A server restarted with an empty store has no streams: make them and retry once.
+            warn!("stream missing on publish; re-creating the streams");
+            self.ensure_streams().await?;
+            result = self.publish_once(&wire_subject, headers, &message).await;
+        }
+        result.map_err(|error| match error.kind() {
+            PublishErrorKind::MaxPayloadExceeded => {
+                BusError::InvalidMessage(format!("too large: {error}"))
+            }
+            _ => BusError::unavailable(format!("publish to {}", message.subject), error),
+        })
+    }
+
+    async fn consume(&self, spec: ConsumerSpec) -> Result<Box<dyn Subscription>, BusError> {
+        let kind = subject::validate_spec(&spec)?;
+        let mut connections = self.inner.connections.subscribe();
+        connections.mark_unchanged();
+        let consumer = self.create_consumer(kind, &spec).await?;
+        let messages = open_messages(&consumer).await?;
+        Ok(Box::new(JetStreamSubscription {
+            bus: self.clone(),
+            kind,
+            spec,
+            messages: Some(messages),
+            failures: 0,
+            connections,
+        }))
+    }
+}
+
+async fn open_messages(consumer: &Consumer<pull::Config>) -> Result<pull::Stream, BusError> {
+    consumer
+        .stream()
+        .max_messages_per_batch(1)
+        // No expiry (and so no heartbeats): an expiring request would be renewed by a
+        // background task even while the caller is busy, prefetching messages.
+        .expires(Duration::ZERO)
+        .messages()
+        .await
+        .map_err(|e| BusError::unavailable("open a pull subscription", e))
+}
+
+struct JetStreamSubscription {
+    bus: JetStreamBus,
+    kind: StreamKind,
+    spec: ConsumerSpec,
+    /// `None` after a failure: the next call re-creates the consumer and the pull stream.
+    messages: Option<pull::Stream>,
+    failures: u32,
+    connections: watch::Receiver<u64>,
+}
+
+impl JetStreamSubscription {
+    async fn reopen(&mut self) -> Result<pull::Stream, BusError> {
+        if self.failures > 0 {
+            let delay = REOPEN_BASE
+                .saturating_mul(1 << (self.failures - 1).min(8))
+                .min(REOPEN_MAX);
+            tokio::time::sleep(delay).await;
+        }
+        self.connections.mark_unchanged();
+        // The server may have come back without our consumer (or streams): re-create them.
+        let consumer = self.bus.create_consumer(self.kind, &self.spec).await?;
+        open_messages(&consumer).await
+    }
+
+    fn delivery(&self, message: js::Message) -> Result<Delivery, String> {
+        let attempt = message
+            .info()
+            .map(|info| u64::try_from(info.delivered).unwrap_or(1))
+            .map_err(|e| format!("not a JetStream delivery: {e}"))?;
+        let (message, acker) = message.split();
+        let mut headers = BTreeMap::new();
+        let mut id = None;
+        if let Some(map) = &message.headers {
+            for (name, values) in map.iter() {
+                let Some(value) = values.last() else { continue };
+                let name = name.to_string();
+                if name.eq_ignore_ascii_case(MSG_ID) {
+                    id = Some(value.as_str().to_owned());
+                } else {
+                    headers.insert(name, value.as_str().to_owned());
+                }
+            }
+        }
+        let subject = subject::unprefixed(&self.bus.inner.prefix, message.subject.as_str());
+        Ok(Delivery::new(
+            Message {
+                subject: subject.to_owned(),
+                payload: message.payload,
+                headers,
+                // Messages published by other tools may lack an id.
+                id: id.unwrap_or_default(),
+            },
+            attempt,
+            Box::new(JetStreamAcker { acker }),
+        ))
+    }
+}
+
+#[async_trait]
+impl Subscription for JetStreamSubscription {
+    async fn next(&mut self) -> Option<Result<Delivery, BusError>> {
+        loop {
+            let messages = match &mut self.messages {
+                Some(messages) => messages,
+                None => match self.reopen().await {
+                    Ok(messages) => self.messages.insert(messages),
+                    Err(error) => {
+                        self.failures = self.failures.saturating_add(1);
+                        return Some(Err(error));
+                    }
+                },
+            };
+            let item = tokio::select! {
+                // A message already here goes out first; starting over would strand it
+                // until its ack_wait ran out.
+                biased;
+                item = messages.next() => item,
+                Ok(()) = self.connections.changed() => {
+                    debug!(durable = %self.spec.durable, "reconnected; re-creating the subscription");
+                    self.messages = None;
+                    continue;
+                }
+            };
+            match item {
+                Some(Ok(message)) => {
+                    self.failures = 0;
+                    match self.delivery(message) {
+                        Ok(delivery) => return Some(Ok(delivery)),
+                        Err(reason) => warn!(%reason, "skipping a message"),
+                    }
+                }
+                Some(Err(error)) => {
+                    warn!(durable = %self.spec.durable, %error, "pull subscription failed; re-creating it");
+                    self.messages = None;
+                    self.failures = self.failures.saturating_add(1);
+                }
+                None => {
+                    warn!(durable = %self.spec.durable, "pull subscription ended; re-creating it");
+                    self.messages = None;
+                    self.failures = self.failures.saturating_add(1);
+                }
+            }
+        }
+    }
+}
+
+struct JetStreamAcker {
+    acker: Acker,
+}
+
+impl JetStreamAcker {
+    /// Waits for the server's confirmation, so `Ok` means the server applied it.
+    async fn send(&self, kind: AckKind, what: &str) -> Result<(), BusError> {
+        self.acker
+            .double_ack_with(kind)
+            .await
+            .map_err(|e| BusError::unavailable(format!("{what} a message"), e))
+    }
+}
+
+#[async_trait]
+impl Acknowledge for JetStreamAcker {
+    async fn ack(&self) -> Result<(), BusError> {
+        self.send(AckKind::Ack, "ack").await
+    }
+
+    async fn nak(&self, delay: Option<Duration>) -> Result<(), BusError> {
+        self.send(AckKind::Nak(delay), "nak").await
+    }
+
+    async fn progress(&self) -> Result<(), BusError> {
+        self.send(AckKind::Progress, "extend").await
+    }
+
+    async fn term(&self) -> Result<(), BusError> {
+        self.send(AckKind::Term, "terminate").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_carry_the_id() {
+        let message = Message::new("magnum.ops.x", "p").with_header("traceparent", "00-abc");
+        let headers = header_map(&message).unwrap();
+        assert_eq!(
+            headers.get(MSG_ID).map(HeaderValue::as_str),
+            Some(message.id.as_str())
+        );
+        assert_eq!(
+            headers.get("traceparent").map(HeaderValue::as_str),
+            Some("00-abc")
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! Use cases: what a caller may do with baymodels. Each takes the caller's
+//! `RequestContext`, applies policy and tenancy, and returns domain values or the crate
+//! `Error`; the gRPC handlers (and, later, bus workers) are thin layers on top.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use magnum_common::{RequestContext, Scope};
+use uuid::Uuid;
+
+use crate::domain::baymodel::{BayModel, BayModelChanges, BayModelSortKey, NewBayModel, Owner};
+use crate::domain::event::{Actor, BayModelChange, BayModelEvent};
+use crate::domain::listing::{Page, PageRequest, SortDir};
+use crate::domain::ports::BayModelRepository;
+use crate::error::{Error, Result};
+
+/// The policy rule an admin-only all-projects listing needs.
+const LIST_ALL_PROJECTS_RULE: &str = "baymodel:get_all_all_projects";
+
+/// A list request as the caller gave it (unchecked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// 0 means the maximum page size.
+    pub page_size: u32,
+    /// The marker: uuid of the last item of the previous page, or empty.
+    pub page_token: String,
+    /// Empty means `id`.
+    pub sort_key: String,
+    /// `asc` (or empty) or `desc`.
+    pub sort_dir: String,
+    /// Admins only: every project's baymodels.
+    pub all_projects: bool,
+}
+
+/// The baymodel use cases.
+#[derive(Clone)]
+pub struct BayModels {
+    repository: Arc<dyn BayModelRepository>,
+}
+
+impl BayModels {
+    /// The use cases on top of `repository`.
+    pub fn new(repository: Arc<dyn BayModelRepository>) -> Self {
+        Self { repository }
+    }
+
+    /// Creates a baymodel owned by the caller's project and user.
+    #[tracing::instrument(skip_all)]
+    pub async fn create(&self, ctx: &RequestContext, new: NewBayModel) -> Result<BayModel> {
+        let now = now();
+        let owner = Owner {
+            project_id: ctx.project_id.clone(),
+            user_id: ctx.user_id.clone(),
+        };
+        let baymodel = new.into_baymodel(owner, now)?;
+        let event = event(ctx, &baymodel, BayModelChange::Created, now);
+        self.repository.insert(&baymodel, &event).await?;
+        tracing::info!(baymodel = %baymodel.uuid, "baymodel created");
+        Ok(baymodel)
+    }
+
+    /// A baymodel by uuid or name: the caller's own, a public one, or (admins) any.
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn get(&self, ctx: &RequestContext, ident: &str) -> Result<BayModel> {
+        self.find(&ctx.object_scope(), ident).await
+    }
+
+    /// The caller's baymodels and every public one; with `all_projects`, admins get
+    /// every project's.
+    #[tracing::instrument(skip_all)]
+    pub async fn list(&self, ctx: &RequestContext, query: ListQuery) -> Result<Page<BayModel>> {
+        let scope = ctx.scope(query.all_projects, LIST_ALL_PROJECTS_RULE)?;
+        let page = PageRequest::new(
+            query.page_size,
+            &query.page_token,
+            BayModelSortKey::parse(&query.sort_key)?,
+            SortDir::parse(&query.sort_dir)?,
+        )?;
+        let items = self.repository.list(&scope, &page).await?;
+        // Magnum offers a next page whenever this one is full, even if nothing follows.
+        let full = u32::try_from(items.len()).is_ok_and(|len| len == page.size);
+        let next_marker = if full {
+            items.last().map(|last| last.uuid)
+        } else {
+            None
+        };
+        Ok(Page { items, next_marker })
+    }
+
+    /// Applies `changes`; only the owner's project (or an admin) may.
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn update(
+        &self,
+        ctx: &RequestContext,
+        ident: &str,
+        changes: BayModelChanges,
+    ) -> Result<BayModel> {
+        let scope = ctx.object_scope();
+        let current = self.find(&scope, ident).await?;
+        if !ctx.owns(&current.project_id) {
+            return Err(Error::PolicyForbids("baymodel:update".to_owned()));
+        }
+        let now = now();
+        let updated = current.apply(&changes, now)?;
+        let event = event(ctx, &updated, BayModelChange::Updated, now);
+        self.repository.update(&scope, &updated, &event).await?;
+        tracing::info!(baymodel = %updated.uuid, "baymodel updated");
+        Ok(updated)
+    }
+
+    /// Deletes a baymodel; only the owner's project (or an admin) may.
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn delete(&self, ctx: &RequestContext, ident: &str) -> Result<()> {
+        let scope = ctx.object_scope();
+        let current = self.find(&scope, ident).await?;
+        if !ctx.owns(&current.project_id) {
+            return Err(Error::PolicyForbids("baymodel:delete".to_owned()));
+        }
+        // TODO(bays issue): refuse while a bay uses the baymodel ("Baymodel <x> is
+        // referenced by one or multiple bays.", FAILED_PRECONDITION).
+        let event = event(ctx, &current, BayModelChange::Deleted, now());
+        self.repository.delete(&scope, current.uuid, &event).await?;
+        tracing::info!(baymodel = %current.uuid, "baymodel deleted");
+        Ok(())
+    }
+
+    /// Resolves a uuid or a name within `scope`. A uuid-looking ident is only ever
+    /// looked up as a uuid (no fallback to names), as both Magnum eras agree.
+    async fn find(&self, scope: &Scope, ident: &str) -> Result<BayModel> {
+        if let Ok(uuid) = Uuid::parse_str(ident) {
+            return self
+                .repository
+                .find_by_uuid(scope, uuid)
+                .await?
+                .ok_or_else(|| Error::BayModelNotFound(ident.to_owned()));
+        }
+        // Two rows are enough to tell "one" from "ambiguous".
+        let mut found = self.repository.find_by_name(scope, ident, 2).await?;
+        match (found.pop(), found.is_empty()) {
+            (Some(baymodel), true) => Ok(baymodel),
+            (Some(_), false) => Err(Error::AmbiguousBayModelName(ident.to_owned())),
+            (None, _) => Err(Error::BayModelNotFound(ident.to_owned())),
+        }
+    }
+}
+
+/// Now, at the precision every database keeps (microseconds), so what is returned equals
+/// what is read back later.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+fn event(
+    ctx: &RequestContext,
+    baymodel: &BayModel,
+    change: BayModelChange,
+    occurred_at: DateTime<Utc>,
+) -> BayModelEvent {
+    BayModelEvent {
+        id: Uuid::new_v4(),
+        change,
+        baymodel_uuid: baymodel.uuid,
+        project_id: baymodel.project_id.clone(),
+        occurred_at,
+        actor: Actor {
+            project_id: ctx.project_id.clone(),
+            user_id: ctx.user_id.clone(),
+            request_id: ctx.request_id.clone(),
+        },
+    }
+}

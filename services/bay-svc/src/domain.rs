@@ -1,0 +1,8 @@
+//! bay-svc's domain: plain types, their validation and the ports the use cases need.
+//! Nothing here may name a transport or storage crate (`make lint` greps for them), so
+//! the rules can be read and tested without a network or a database.
+
+pub mod baymodel;
+pub mod event;
+pub mod listing;
+pub mod ports;

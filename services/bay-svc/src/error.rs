@@ -1,0 +1,149 @@
+//! The crate's one error type. Every failure of bay-svc is a variant named for what
+//! failed; `code()` places it in the shared vocabulary, and `grpc.rs` turns it into a
+//! `tonic::Status` in exactly one place.
+
+use magnum_common::ErrorCode;
+use magnum_common::context::AllProjectsForbidden;
+use uuid::Uuid;
+
+/// A boxed cause from a lower layer (database, bus), kept for logs.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// What can go wrong in bay-svc. Display texts of caller mistakes are Magnum's, because
+/// the gateway shows them to clients as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A field value breaks its type's rules (WSME's `InvalidInput`).
+    #[error("Invalid input for field/attribute {field}. Value: '{value}'. {reason}")]
+    InvalidField {
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("Requested COE type {0} is not supported.")]
+    UnsupportedCoe(String),
+    #[error(
+        "Network driver type {driver} is not supported, expecting a {supported} network driver."
+    )]
+    UnsupportedNetworkDriver { driver: String, supported: String },
+    /// A marker (page token) or other uuid-only value that is not a uuid.
+    #[error("Expected a uuid but received {0}.")]
+    InvalidUuid(String),
+    #[error("The sort_key value \"{0}\" is an invalid field for sorting")]
+    InvalidSortKey(String),
+    #[error("Invalid sort direction: {0}. Acceptable values are 'asc' or 'desc'")]
+    InvalidSortDir(String),
+    /// An `update_mask` path that names no updatable field.
+    #[error("Unknown attribute for argument update_mask: {0}")]
+    UnknownUpdateField(String),
+    #[error("'/{0}' is an internal attribute and can not be updated")]
+    ImmutableField(String),
+    #[error("Baymodel {0} could not be found.")]
+    BayModelNotFound(String),
+    #[error("Multiple baymodels exist with same name. Please use the baymodel uuid instead.")]
+    AmbiguousBayModelName(String),
+    #[error("A baymodel with UUID {0} already exists.")]
+    BayModelExists(Uuid),
+    /// Policy refuses the action; the rule is named as Magnum names it.
+    #[error("Policy doesn't allow {0} to be performed.")]
+    PolicyForbids(String),
+    /// The database cannot be reached (connection refused, pool exhausted).
+    #[error("the database is unavailable")]
+    DatabaseUnavailable(#[source] Cause),
+    /// Any other database failure.
+    #[error("database query failed")]
+    Database(#[source] Cause),
+    /// The outbox refused an event (the change it reports is rolled back).
+    #[error("cannot record the event in the outbox")]
+    EventNotRecorded(#[source] Cause),
+    /// A stored row that the domain cannot read back (a bug or a hand-edited row).
+    #[error("stored baymodel {uuid} is corrupt: {reason}")]
+    CorruptRecord { uuid: String, reason: String },
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl magnum_common::ServiceError for Error {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidField { .. }
+            | Self::UnsupportedCoe(_)
+            | Self::UnsupportedNetworkDriver { .. }
+            | Self::InvalidUuid(_)
+            | Self::InvalidSortKey(_)
+            | Self::InvalidSortDir(_)
+            | Self::UnknownUpdateField(_)
+            | Self::ImmutableField(_) => ErrorCode::InvalidArgument,
+            Self::BayModelNotFound(_) => ErrorCode::NotFound,
+            Self::AmbiguousBayModelName(_) | Self::BayModelExists(_) => ErrorCode::Conflict,
+            Self::PolicyForbids(_) => ErrorCode::Forbidden,
+            Self::DatabaseUnavailable(_) => ErrorCode::Unavailable,
+            Self::Database(_) | Self::EventNotRecorded(_) | Self::CorruptRecord { .. } => {
+                ErrorCode::Internal
+            }
+        }
+    }
+}
+
+impl From<AllProjectsForbidden> for Error {
+    fn from(refusal: AllProjectsForbidden) -> Self {
+        Self::PolicyForbids(refusal.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use magnum_common::ServiceError;
+
+    #[test]
+    fn caller_mistakes_keep_magnums_texts() {
+        let error = Error::InvalidField {
+            field: "name",
+            value: String::new(),
+            reason: "Value should have a minimum character requirement of 1".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "Invalid input for field/attribute name. Value: ''. \
+             Value should have a minimum character requirement of 1"
+        );
+        assert_eq!(
+            Error::BayModelNotFound("x".into()).to_string(),
+            "Baymodel x could not be found."
+        );
+        assert_eq!(
+            Error::InvalidSortKey("foo".into()).to_string(),
+            "The sort_key value \"foo\" is an invalid field for sorting"
+        );
+    }
+
+    #[test]
+    fn codes() {
+        let table = [
+            (
+                Error::UnsupportedCoe("mesos".into()),
+                ErrorCode::InvalidArgument,
+            ),
+            (Error::BayModelNotFound("x".into()), ErrorCode::NotFound),
+            (
+                Error::AmbiguousBayModelName("x".into()),
+                ErrorCode::Conflict,
+            ),
+            (Error::BayModelExists(Uuid::nil()), ErrorCode::Conflict),
+            (
+                Error::PolicyForbids("baymodel:update".into()),
+                ErrorCode::Forbidden,
+            ),
+            (
+                Error::DatabaseUnavailable("down".into()),
+                ErrorCode::Unavailable,
+            ),
+            (Error::Database("boom".into()), ErrorCode::Internal),
+        ];
+        for (error, code) in table {
+            assert_eq!(error.code(), code, "{error:?}");
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! The baymodel repository on sea-orm (Postgres or SQLite).
+//!
+//! Tenancy is structural: every query of this module starts from [`tenant_filter`], so a
+//! new query cannot forget the project filter.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use magnum_common::Scope;
+use sea_orm::sea_query::{NullOrdering, Order};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    ModelTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, TransactionTrait, Value,
+};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::entities::baymodel::{ActiveModel, Column, Entity, Model};
+use super::outbox;
+use crate::domain::baymodel::{BayModel, BayModelSortKey, Coe, ServerType};
+use crate::domain::event::BayModelEvent;
+use crate::domain::listing::{PageRequest, SortDir};
+use crate::domain::ports::BayModelRepository;
+use crate::error::{Error, Result};
+
+/// Baymodels in a SQL database.
+#[derive(Clone)]
+pub struct SqlBayModelRepository {
+    db: DatabaseConnection,
+    outbox_notifier: Option<Arc<Notify>>,
+}
+
+impl SqlBayModelRepository {
+    /// `db` must have been migrated with [`super::Migrator`].
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            outbox_notifier: None,
+        }
+    }
+
+    /// Wakes the outbox relay after each commit, so events go out at once rather than
+    /// at its next poll.
+    pub fn with_outbox_notifier(mut self, notifier: Arc<Notify>) -> Self {
+        self.outbox_notifier = Some(notifier);
+        self
+    }
+
+    /// Commits a change and its event, then tells the relay.
+    async fn commit(&self, txn: DatabaseTransaction) -> Result<()> {
+        txn.commit().await.map_err(db_error)?;
+        if let Some(notifier) = &self.outbox_notifier {
+            notifier.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// Whether a query reads or changes rows: a project reads its own and public rows, but
+/// changes only its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// The rows `scope` reaches. Every query below filters by it.
+fn tenant_filter(scope: &Scope, access: Access) -> Condition {
+    match (scope, access) {
+        (Scope::AllProjects, _) => Condition::all(),
+        (Scope::Project(project), Access::Read) => Condition::any()
+            .add(Column::ProjectId.eq(project.as_str()))
+            .add(Column::Public.eq(true)),
+        (Scope::Project(project), Access::Write) => {
+            Condition::all().add(Column::ProjectId.eq(project.as_str()))
+        }
+    }
+}
+
+/// The start of every read.
+fn readable(scope: &Scope) -> Select<Entity> {
+    Entity::find().filter(tenant_filter(scope, Access::Read))
+}
+
+#[async_trait]
+impl BayModelRepository for SqlBayModelRepository {
+    async fn insert(&self, baymodel: &BayModel, event: &BayModelEvent) -> Result<()> {
+        let txn = self.db.begin().await.map_err(db_error)?;
+        Entity::insert(to_active_model(baymodel)?)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|error| match error.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => Error::BayModelExists(baymodel.uuid),
+                _ => db_error(error),
+            })?;
+        outbox::enqueue(&txn, event).await?;
+        self.commit(txn).await
+    }
+
+    async fn find_by_uuid(&self, scope: &Scope, uuid: Uuid) -> Result<Option<BayModel>> {
+        readable(scope)
+            .filter(Column::Uuid.eq(uuid.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn find_by_name(&self, scope: &Scope, name: &str, limit: u32) -> Result<Vec<BayModel>> {
+        readable(scope)
+            .filter(Column::Name.eq(name))
+            .order_by_asc(Column::Id)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(to_domain)
+            .collect()
+    }
+
+    async fn list(
+        &self,
+        scope: &Scope,
+        page: &PageRequest<BayModelSortKey>,
+    ) -> Result<Vec<BayModel>> {
+        let column = sort_column(page.sort_key);
+        let mut query = readable(scope);
+        if let Some(marker) = page.marker {
+            let marker_row = readable(scope)
+                .filter(Column::Uuid.eq(marker.to_string()))
+                .one(&self.db)
+                .await
+                .map_err(db_error)?
+                .ok_or_else(|| Error::BayModelNotFound(marker.to_string()))?;
+            query = query.filter(after(
+                column,
+                marker_row.get(column),
+                marker_row.id,
+                page.sort_dir,
+            ));
+        }
+        // NULLs first ascending and last descending on both databases (their defaults
+        // differ), matching the keyset condition of `after`.
+        let (order, nulls) = match page.sort_dir {
+            SortDir::Asc => (Order::Asc, NullOrdering::First),
+            SortDir::Desc => (Order::Desc, NullOrdering::Last),
+        };
+        query
+            .order_by_with_nulls(column, order.clone(), nulls)
+            .order_by(Column::Id, order)
+            .limit(u64::from(page.size))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(to_domain)
+            .collect()
+    }
+
+    async fn update(
+        &self,
+        scope: &Scope,
+        baymodel: &BayModel,
+        event: &BayModelEvent,
+    ) -> Result<()> {
+        let mut changes = to_active_model(baymodel)?;
+        // Identity and ownership never change.
+        changes.uuid = NotSet;
+        changes.project_id = NotSet;
+        changes.user_id = NotSet;
+        changes.created_at = NotSet;
+        let txn = self.db.begin().await.map_err(db_error)?;
+        let updated = Entity::update_many()
+            .set(changes)
+            .filter(tenant_filter(scope, Access::Write))
+            .filter(Column::Uuid.eq(baymodel.uuid.to_string()))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        if updated.rows_affected == 0 {
+            return Err(Error::BayModelNotFound(baymodel.uuid.to_string()));
+        }
+        outbox::enqueue(&txn, event).await?;
+        self.commit(txn).await
+    }
+
+    async fn delete(&self, scope: &Scope, uuid: Uuid, event: &BayModelEvent) -> Result<()> {
+        let txn = self.db.begin().await.map_err(db_error)?;
+        let deleted = Entity::delete_many()
+            .filter(tenant_filter(scope, Access::Write))
+            .filter(Column::Uuid.eq(uuid.to_string()))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        if deleted.rows_affected == 0 {
+            return Err(Error::BayModelNotFound(uuid.to_string()));
+        }
+        outbox::enqueue(&txn, event).await?;
+        self.commit(txn).await
+    }
+}
+
+/// Rows strictly after the marker in the order (column, id), with NULLs first when
+/// ascending and last when descending.
+fn after(column: Column, marker_value: Value, marker_id: i64, dir: SortDir) -> Condition {
+    let value_is_null = !marker_value.is_some();
+    match (dir, value_is_null) {
+        // NULLs come first: after a NULL marker come later NULLs, then every value.
+        (SortDir::Asc, true) => Condition::any()
+            .add(
+                Condition::all()
+                    .add(column.is_null())
+                    .add(Column::Id.gt(marker_id)),
+            )
+            .add(column.is_not_null()),
+        (SortDir::Asc, false) => Condition::any().add(column.gt(marker_value.clone())).add(
+            Condition::all()
+                .add(column.eq(marker_value))
+                .add(Column::Id.gt(marker_id)),
+        ),
+        // NULLs come last: after a NULL marker come only later NULLs.
+        (SortDir::Desc, true) => Condition::all()
+            .add(column.is_null())
+            .add(Column::Id.lt(marker_id)),
+        (SortDir::Desc, false) => Condition::any()
+            .add(column.lt(marker_value.clone()))
+            .add(
+                Condition::all()
+                    .add(column.eq(marker_value))
+                    .add(Column::Id.lt(marker_id)),
+            )
+            .add(column.is_null()),
+    }
+}
+
+fn sort_column(key: BayModelSortKey) -> Column {
+    match key {
+        BayModelSortKey::Id => Column::Id,
+        BayModelSortKey::Uuid => Column::Uuid,
+        BayModelSortKey::Name => Column::Name,
+        BayModelSortKey::Coe => Column::Coe,
+        BayModelSortKey::ImageId => Column::ImageId,
+        BayModelSortKey::KeypairId => Column::KeypairId,
+        BayModelSortKey::FlavorId => Column::FlavorId,
+        BayModelSortKey::MasterFlavorId => Column::MasterFlavorId,
+        BayModelSortKey::DnsNameserver => Column::DnsNameserver,
+        BayModelSortKey::ExternalNetworkId => Column::ExternalNetworkId,
+        BayModelSortKey::FixedNetwork => Column::FixedNetwork,
+        BayModelSortKey::FixedSubnet => Column::FixedSubnet,
+        BayModelSortKey::NetworkDriver => Column::NetworkDriver,
+        BayModelSortKey::VolumeDriver => Column::VolumeDriver,
+        BayModelSortKey::ApiserverPort => Column::ApiserverPort,
+        BayModelSortKey::DockerVolumeSize => Column::DockerVolumeSize,
+        BayModelSortKey::DockerStorageDriver => Column::DockerStorageDriver,
+        BayModelSortKey::SshAuthorizedKey => Column::SshAuthorizedKey,
+        BayModelSortKey::HttpProxy => Column::HttpProxy,
+        BayModelSortKey::HttpsProxy => Column::HttpsProxy,
+        BayModelSortKey::NoProxy => Column::NoProxy,
+        BayModelSortKey::InsecureRegistry => Column::InsecureRegistry,
+        BayModelSortKey::RegistryEnabled => Column::RegistryEnabled,
+        BayModelSortKey::TlsDisabled => Column::TlsDisabled,
+        BayModelSortKey::Public => Column::Public,
+        BayModelSortKey::ServerType => Column::ServerType,
+        BayModelSortKey::MasterLbEnabled => Column::MasterLbEnabled,
+        BayModelSortKey::FloatingIpEnabled => Column::FloatingIpEnabled,
+        BayModelSortKey::Hidden => Column::Hidden,
+        BayModelSortKey::Tags => Column::Tags,
+        BayModelSortKey::ClusterDistro => Column::ClusterDistro,
+        BayModelSortKey::Driver => Column::Driver,
+        BayModelSortKey::ProjectId => Column::ProjectId,
+        BayModelSortKey::UserId => Column::UserId,
+        BayModelSortKey::CreatedAt => Column::CreatedAt,
+        BayModelSortKey::UpdatedAt => Column::UpdatedAt,
+    }
+}
+
+fn to_active_model(baymodel: &BayModel) -> Result<ActiveModel> {
+    let labels = serde_json::to_string(&baymodel.labels).map_err(|error| Error::CorruptRecord {
+        uuid: baymodel.uuid.to_string(),
+        reason: format!("labels cannot be encoded: {error}"),
+    })?;
+    Ok(ActiveModel {
+        id: NotSet,
+        uuid: Set(baymodel.uuid.to_string()),
+        name: Set(baymodel.name.clone()),
+        coe: Set(baymodel.coe.as_str().to_owned()),
+        image_id: Set(baymodel.image_id.clone()),
+        keypair_id: Set(baymodel.keypair_id.clone()),
+        flavor_id: Set(baymodel.flavor_id.clone()),
+        master_flavor_id: Set(baymodel.master_flavor_id.clone()),
+        dns_nameserver: Set(baymodel.dns_nameserver.clone()),
+        external_network_id: Set(baymodel.external_network_id.clone()),
+        fixed_network: Set(baymodel.fixed_network.clone()),
+        fixed_subnet: Set(baymodel.fixed_subnet.clone()),
+        network_driver: Set(baymodel.network_driver.clone()),
+        volume_driver: Set(baymodel.volume_driver.clone()),
+        apiserver_port: Set(baymodel.apiserver_port),
+        docker_volume_size: Set(baymodel.docker_volume_size),
+        docker_storage_driver: Set(baymodel.docker_storage_driver.clone()),
+        ssh_authorized_key: Set(baymodel.ssh_authorized_key.clone()),
+        http_proxy: Set(baymodel.http_proxy.clone()),
+        https_proxy: Set(baymodel.https_proxy.clone()),
+        no_proxy: Set(baymodel.no_proxy.clone()),
+        insecure_registry: Set(baymodel.insecure_registry.clone()),
+        registry_enabled: Set(baymodel.registry_enabled),
+        labels: Set(labels),
+        tls_disabled: Set(baymodel.tls_disabled),
+        public: Set(baymodel.public),
+        server_type: Set(baymodel.server_type.as_str().to_owned()),
+        master_lb_enabled: Set(baymodel.master_lb_enabled),
+        floating_ip_enabled: Set(baymodel.floating_ip_enabled),
+        hidden: Set(baymodel.hidden),
+        tags: Set(baymodel.tags.clone()),
+        cluster_distro: Set(baymodel.cluster_distro.clone()),
+        driver: Set(baymodel.driver.clone()),
+        project_id: Set(baymodel.project_id.clone()),
+        user_id: Set(baymodel.user_id.clone()),
+        created_at: Set(baymodel.created_at),
+        updated_at: Set(baymodel.updated_at),
+    })
+}
+
+fn to_domain(row: Model) -> Result<BayModel> {
+    let corrupt = |reason: String| Error::CorruptRecord {
+        uuid: row.uuid.clone(),
+        reason,
+    };
+    let uuid = Uuid::parse_str(&row.uuid).map_err(|error| corrupt(format!("uuid: {error}")))?;
+    let coe = Coe::parse(&row.coe).map_err(|error| corrupt(error.to_string()))?;
+    let server_type =
+        ServerType::parse(&row.server_type).map_err(|error| corrupt(error.to_string()))?;
+    let labels: BTreeMap<String, String> =
+        serde_json::from_str(&row.labels).map_err(|error| corrupt(format!("labels: {error}")))?;
+    Ok(BayModel {
+        uuid,
+        name: row.name,
+        coe,
+        image_id: row.image_id,
+        keypair_id: row.keypair_id,
+        flavor_id: row.flavor_id,
+        master_flavor_id: row.master_flavor_id,
+        dns_nameserver: row.dns_nameserver,
+        external_network_id: row.external_network_id,
+        fixed_network: row.fixed_network,
+        fixed_subnet: row.fixed_subnet,
+        network_driver: row.network_driver,
+        volume_driver: row.volume_driver,
+        apiserver_port: row.apiserver_port,
+        docker_volume_size: row.docker_volume_size,
+        docker_storage_driver: row.docker_storage_driver,
+        ssh_authorized_key: row.ssh_authorized_key,
+        http_proxy: row.http_proxy,
+        https_proxy: row.https_proxy,
+        no_proxy: row.no_proxy,
+        insecure_registry: row.insecure_registry,
+        registry_enabled: row.registry_enabled,
+        labels,
+        tls_disabled: row.tls_disabled,
+        public: row.public,
+        server_type,
+        master_lb_enabled: row.master_lb_enabled,
+        floating_ip_enabled: row.floating_ip_enabled,
+        hidden: row.hidden,
+        tags: row.tags,
+        cluster_distro: row.cluster_distro,
+        driver: row.driver,
+        project_id: row.project_id,
+        user_id: row.user_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Connection-level failures are "unavailable" (retryable); the rest are internal.
+pub(super) fn db_error(error: DbErr) -> Error {
+    match error {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Error::DatabaseUnavailable(Box::new(error)),
+        other => Error::Database(Box::new(other)),
+    }
+}
