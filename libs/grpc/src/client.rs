@@ -17,6 +17,8 @@ pub fn channel(url: &str) -> Result<Channel, GrpcError> {
             source,
         })?
         .connect_timeout(Duration::from_secs(5))
+        // A hung service must not hold callers forever (Magnum's RPC timeout was 60 s).
+        .timeout(Duration::from_secs(60))
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_while_idle(true);

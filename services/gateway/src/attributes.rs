@@ -1,0 +1,633 @@
+//! Declarative attribute tables and the WSME-compatible input rules of spec §1.3: unknown
+//! and read-only attributes are refused, mandatory ones required, `null` means "not
+//! given", integers may arrive as strings and booleans as words. Each resource declares
+//! one [`ResourceSchema`]; create bodies, JSON-patch results and the OpenAPI input schema
+//! all come from it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
+
+use crate::error::Error;
+
+/// The JSON type of an attribute on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeType {
+    String,
+    /// A 32-bit signed integer (every count, size and port in the contracts); JSON
+    /// strings of base-10 digits and integral floats are accepted.
+    Integer,
+    /// JSON booleans, and the words `true/false/yes/no/on/off/y/n/t/f/1/0`.
+    Boolean,
+    /// An object whose values are strings (`labels`).
+    StringMap,
+    /// Output only: a list of links.
+    Links,
+    /// Output only: an ISO 8601 timestamp with UTC offset.
+    Timestamp,
+}
+
+/// Who may write an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Clients may set it.
+    ReadWrite,
+    /// Output only: sending it is refused, even as `null` ("Cannot set read only field.").
+    ReadOnly,
+    /// Output only, but accepted on input and ignored because the server derives it
+    /// (Magnum overwrote it, e.g. `cluster_distro`).
+    Derived,
+}
+
+/// One attribute of a resource representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub kind: AttributeType,
+    pub access: Access,
+    /// Required on create; cannot be removed by a patch.
+    pub mandatory: bool,
+    /// For the OpenAPI document.
+    pub description: &'static str,
+}
+
+impl Attribute {
+    /// A client-settable, optional attribute.
+    pub const fn optional(
+        name: &'static str,
+        kind: AttributeType,
+        description: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            kind,
+            access: Access::ReadWrite,
+            mandatory: false,
+            description,
+        }
+    }
+
+    /// A client-settable attribute that create requires.
+    pub const fn mandatory(
+        name: &'static str,
+        kind: AttributeType,
+        description: &'static str,
+    ) -> Self {
+        Self {
+            mandatory: true,
+            ..Self::optional(name, kind, description)
+        }
+    }
+
+    /// An output-only attribute; input is refused.
+    pub const fn read_only(
+        name: &'static str,
+        kind: AttributeType,
+        description: &'static str,
+    ) -> Self {
+        Self {
+            access: Access::ReadOnly,
+            ..Self::optional(name, kind, description)
+        }
+    }
+
+    /// An output-only attribute the server derives; input is accepted and ignored.
+    pub const fn derived(
+        name: &'static str,
+        kind: AttributeType,
+        description: &'static str,
+    ) -> Self {
+        Self {
+            access: Access::Derived,
+            ..Self::optional(name, kind, description)
+        }
+    }
+}
+
+/// Paths no patch may touch, whatever the resource (Magnum's common internal set).
+pub const COMMON_INTERNAL_PATHS: [&str; 7] = [
+    "/created_at",
+    "/id",
+    "/links",
+    "/updated_at",
+    "/uuid",
+    "/project_id",
+    "/user_id",
+];
+
+/// The attribute table of one resource.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceSchema {
+    /// The body argument's name in messages ("Unknown attribute for argument baymodel").
+    pub argument: &'static str,
+    /// Every attribute of the representation, in output order.
+    pub attributes: &'static [Attribute],
+    /// Patch paths refused beyond [`COMMON_INTERNAL_PATHS`].
+    pub extra_internal_paths: &'static [&'static str],
+    /// Patch paths that cannot be removed beyond the mandatory attributes.
+    pub extra_non_removable_paths: &'static [&'static str],
+}
+
+impl ResourceSchema {
+    /// The attribute called `name`, if the resource has one.
+    pub fn attribute(&self, name: &str) -> Option<&'static Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// May a patch touch `path` at all?
+    pub fn is_internal_path(&self, path: &str) -> bool {
+        COMMON_INTERNAL_PATHS.contains(&path) || self.extra_internal_paths.contains(&path)
+    }
+
+    /// May a patch remove `path`?
+    pub fn is_non_removable_path(&self, path: &str) -> bool {
+        self.extra_non_removable_paths.contains(&path)
+            || path
+                .strip_prefix('/')
+                .and_then(|name| self.attribute(name))
+                .is_some_and(|a| a.mandatory)
+    }
+
+    /// Parses a create body. Absent and `null` attributes are left out of the result;
+    /// derived attributes are dropped.
+    pub fn parse_create(&self, body: &Value) -> Result<AttributeValues, Error> {
+        let Value::Object(object) = body else {
+            return Err(invalid_input(
+                self.argument,
+                body,
+                &format!("Wrong type. Expected 'object', got '{}'", python_type(body)),
+            ));
+        };
+        let mut unknown: Vec<&str> = object
+            .keys()
+            .map(String::as_str)
+            .filter(|key| self.attribute(key).is_none())
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort_unstable();
+            return Err(Error::BadRequest(format!(
+                "Unknown attribute for argument {}: {}",
+                self.argument,
+                unknown.join(", ")
+            )));
+        }
+        let mut values = AttributeValues::default();
+        for attribute in self.attributes {
+            let given = object.get(attribute.name);
+            match (attribute.access, given) {
+                (Access::ReadOnly, Some(value)) => {
+                    return Err(invalid_input(
+                        attribute.name,
+                        value,
+                        "Cannot set read only field.",
+                    ));
+                }
+                (Access::ReadWrite, Some(value)) => {
+                    if let Some(parsed) = coerce(attribute, value)? {
+                        values.0.insert(attribute.name, parsed);
+                    }
+                }
+                _ => {}
+            }
+            if attribute.mandatory && !values.0.contains_key(attribute.name) {
+                return Err(invalid_input(
+                    attribute.name,
+                    &Value::Null,
+                    "Mandatory field missing.",
+                ));
+            }
+        }
+        Ok(values)
+    }
+
+    /// The OpenAPI schema of a create body: the writable attributes, mandatory ones
+    /// required, nothing else allowed.
+    pub fn input_schema(&self) -> Schema {
+        let mut object = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        for attribute in self.attributes {
+            if attribute.access == Access::ReadOnly {
+                continue;
+            }
+            let mut description = attribute.description.to_owned();
+            if attribute.access == Access::Derived {
+                description.push_str(" Accepted and ignored on input: the server derives it.");
+            }
+            object = object.property(
+                attribute.name,
+                RefOr::T(value_schema(attribute.kind, &description)),
+            );
+            if attribute.mandatory {
+                object = object.required(attribute.name);
+            }
+        }
+        Schema::Object(object.build())
+    }
+}
+
+fn value_schema(kind: AttributeType, description: &str) -> Schema {
+    let builder = ObjectBuilder::new().description(Some(description));
+    let builder = match kind {
+        AttributeType::String => builder.schema_type(Type::String),
+        AttributeType::Integer => builder
+            .schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
+                Type::Integer,
+                Type::String,
+            ]))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32))),
+        AttributeType::Boolean => {
+            builder.schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
+                Type::Boolean,
+                Type::String,
+            ]))
+        }
+        AttributeType::StringMap => builder
+            .schema_type(Type::Object)
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String))),
+        AttributeType::Links => builder.schema_type(Type::Array),
+        AttributeType::Timestamp => builder
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+    };
+    Schema::Object(builder.build())
+}
+
+/// A parsed attribute value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeValue {
+    String(String),
+    Integer(i32),
+    Boolean(bool),
+    StringMap(BTreeMap<String, String>),
+}
+
+/// Parsed attributes by name; an attribute that was absent or `null` is not here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttributeValues(BTreeMap<&'static str, AttributeValue>);
+
+impl AttributeValues {
+    /// Sets an attribute.
+    pub fn insert(&mut self, name: &'static str, value: AttributeValue) {
+        self.0.insert(name, value);
+    }
+
+    /// The value of an attribute that was given.
+    pub fn get(&self, name: &str) -> Option<&AttributeValue> {
+        self.0.get(name)
+    }
+
+    /// A string attribute (`None` when absent or of another type).
+    pub fn string(&self, name: &str) -> Option<String> {
+        match self.0.get(name) {
+            Some(AttributeValue::String(value)) => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    /// An integer attribute (`None` when absent or of another type).
+    pub fn integer(&self, name: &str) -> Option<i32> {
+        match self.0.get(name) {
+            Some(AttributeValue::Integer(value)) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// A boolean attribute (`None` when absent or of another type).
+    pub fn boolean(&self, name: &str) -> Option<bool> {
+        match self.0.get(name) {
+            Some(AttributeValue::Boolean(value)) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// A string-map attribute (`None` when absent or of another type).
+    pub fn string_map(&self, name: &str) -> Option<BTreeMap<String, String>> {
+        match self.0.get(name) {
+            Some(AttributeValue::StringMap(value)) => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Applies the wire rules of `attribute`'s type to a JSON value; `null` is `None`.
+pub fn coerce(attribute: &Attribute, value: &Value) -> Result<Option<AttributeValue>, Error> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let name = attribute.name;
+    let parsed = match attribute.kind {
+        AttributeType::String => match value {
+            Value::String(text) => AttributeValue::String(text.clone()),
+            other => {
+                return Err(invalid_input(
+                    name,
+                    other,
+                    &format!("Wrong type. Expected 'str', got '{}'", python_type(other)),
+                ));
+            }
+        },
+        AttributeType::Integer => AttributeValue::Integer(
+            integer(value)
+                .ok_or_else(|| invalid_input(name, value, "Value should be an integer"))?,
+        ),
+        AttributeType::Boolean => AttributeValue::Boolean(boolean(value).ok_or_else(|| {
+            invalid_input(
+                name,
+                value,
+                &format!(
+                    "Unrecognized value '{}', acceptable values are: '0', '1', 'f', 'false', \
+                     'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'",
+                    python_str(value)
+                ),
+            )
+        })?),
+        AttributeType::StringMap => {
+            let map = match value {
+                Value::Object(object) => object
+                    .iter()
+                    .map(|(key, value)| match value {
+                        Value::String(text) => Some((key.clone(), text.clone())),
+                        _ => None,
+                    })
+                    .collect::<Option<BTreeMap<_, _>>>(),
+                _ => None,
+            };
+            AttributeValue::StringMap(map.ok_or_else(|| {
+                invalid_input(
+                    name,
+                    value,
+                    "Wrong type. Expected an object whose values are all strings",
+                )
+            })?)
+        }
+        AttributeType::Links | AttributeType::Timestamp => {
+            return Err(invalid_input(name, value, "Cannot set read only field."));
+        }
+    };
+    Ok(Some(parsed))
+}
+
+/// JSON integers, integral floats and base-10 strings, within 32 bits.
+fn integer(value: &Value) -> Option<i32> {
+    let wide: i64 = match value {
+        Value::Number(number) => number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                .map(|f| f as i64)
+        })?,
+        Value::String(text) => {
+            let text = text.trim();
+            let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            text.parse().ok()?
+        }
+        _ => return None,
+    };
+    i32::try_from(wide).ok()
+}
+
+/// oslo's strict `bool_from_string`: booleans, the usual words, and 0/1.
+fn boolean(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(flag) => Some(*flag),
+        Value::Number(number) => match number.as_i64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        Value::String(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "1" | "t" | "true" | "on" | "y" | "yes" => Some(true),
+            "0" | "f" | "false" | "off" | "n" | "no" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// WSME's "Invalid input for field/attribute <f>. Value: '<v>'. <reason>".
+pub fn invalid_input(field: &str, value: &Value, reason: &str) -> Error {
+    Error::BadRequest(format!(
+        "Invalid input for field/attribute {field}. Value: '{}'. {reason}",
+        python_str(value)
+    ))
+}
+
+/// A value as Python's `str()` shows it, so messages read like Magnum's.
+pub fn python_str(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => python_repr(other),
+    }
+}
+
+fn python_repr(value: &Value) -> String {
+    match value {
+        Value::Null => "None".to_owned(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(object) => format!(
+            "{{{}}}",
+            object
+                .iter()
+                .map(|(key, value)| format!(
+                    "{}: {}",
+                    python_repr(&Value::String(key.clone())),
+                    python_repr(value)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Python's name for a JSON value's type, for "Wrong type" messages.
+pub fn python_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(number) if number.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ATTRIBUTES: &[Attribute] = &[
+        Attribute::optional("uuid", AttributeType::String, ""),
+        Attribute::optional("name", AttributeType::String, ""),
+        Attribute::mandatory("coe", AttributeType::String, ""),
+        Attribute::optional("size", AttributeType::Integer, ""),
+        Attribute::optional("public", AttributeType::Boolean, ""),
+        Attribute::optional("labels", AttributeType::StringMap, ""),
+        Attribute::derived("distro", AttributeType::String, ""),
+        Attribute::read_only("links", AttributeType::Links, ""),
+        Attribute::read_only("created_at", AttributeType::Timestamp, ""),
+    ];
+    const THING: ResourceSchema = ResourceSchema {
+        argument: "thing",
+        attributes: ATTRIBUTES,
+        extra_internal_paths: &["/secret"],
+        extra_non_removable_paths: &["/public"],
+    };
+
+    fn message(result: Result<AttributeValues, Error>) -> String {
+        match result {
+            Err(Error::BadRequest(message)) => message,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_and_coerces() {
+        let values = THING
+            .parse_create(&json!({
+                "coe": "swarm", "size": "3", "public": "Yes", "labels": {"a": "b"},
+                "name": null, "distro": "ignored"
+            }))
+            .unwrap();
+        assert_eq!(values.string("coe").as_deref(), Some("swarm"));
+        assert_eq!(values.integer("size"), Some(3));
+        assert_eq!(values.boolean("public"), Some(true));
+        assert_eq!(
+            values.string_map("labels"),
+            Some(BTreeMap::from([("a".to_owned(), "b".to_owned())]))
+        );
+        assert!(values.get("name").is_none(), "null means absent");
+        assert!(values.get("distro").is_none(), "derived input is dropped");
+    }
+
+    #[test]
+    fn unknown_attributes_are_listed() {
+        assert_eq!(
+            message(THING.parse_create(&json!({"coe": "x", "zz": 1, "aa": 2}))),
+            "Unknown attribute for argument thing: aa, zz"
+        );
+    }
+
+    #[test]
+    fn read_only_attributes_are_refused_even_as_null() {
+        assert_eq!(
+            message(THING.parse_create(&json!({"coe": "x", "links": null}))),
+            "Invalid input for field/attribute links. Value: 'None'. Cannot set read only field."
+        );
+    }
+
+    #[test]
+    fn mandatory_attributes_are_required_and_null_is_missing() {
+        for body in [json!({}), json!({"coe": null})] {
+            assert_eq!(
+                message(THING.parse_create(&body)),
+                "Invalid input for field/attribute coe. Value: 'None'. Mandatory field missing."
+            );
+        }
+    }
+
+    #[test]
+    fn body_must_be_an_object() {
+        assert!(message(THING.parse_create(&json!([1]))).contains("Expected 'object'"));
+    }
+
+    #[test]
+    fn integer_rules() {
+        let size = THING.attribute("size").unwrap();
+        for (input, expected) in [
+            (json!(5), Some(5)),
+            (json!("5"), Some(5)),
+            (json!(" -7 "), Some(-7)),
+            (json!("+2"), Some(2)),
+            (json!(3.0), Some(3)),
+            (json!(3.5), None),
+            (json!("3.0"), None),
+            (json!("abc"), None),
+            (json!(""), None),
+            (json!(true), None),
+            (json!(4_294_967_296_i64), None),
+            (json!([1]), None),
+        ] {
+            let result = coerce(size, &input);
+            match expected {
+                Some(n) => assert_eq!(result.unwrap(), Some(AttributeValue::Integer(n)), "{input}"),
+                None => assert!(result.is_err(), "{input}"),
+            }
+        }
+    }
+
+    #[test]
+    fn boolean_rules() {
+        let public = THING.attribute("public").unwrap();
+        for word in ["true", "TRUE", "yes", "on", "y", "t", "1"] {
+            assert_eq!(
+                coerce(public, &json!(word)).unwrap(),
+                Some(AttributeValue::Boolean(true)),
+                "{word}"
+            );
+        }
+        for word in ["false", "No", "off", "n", "f", "0"] {
+            assert_eq!(
+                coerce(public, &json!(word)).unwrap(),
+                Some(AttributeValue::Boolean(false)),
+                "{word}"
+            );
+        }
+        assert_eq!(
+            coerce(public, &json!(1)).unwrap(),
+            Some(AttributeValue::Boolean(true))
+        );
+        for bad in [json!("maybe"), json!(2), json!(""), json!({})] {
+            assert!(coerce(public, &bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn string_and_map_rules() {
+        let name = THING.attribute("name").unwrap();
+        assert!(coerce(name, &json!(12)).is_err());
+        let labels = THING.attribute("labels").unwrap();
+        // python-magnumclient 1.1.0 may send list values.
+        let error = coerce(labels, &json!({"a": ["b"]})).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Invalid input for field/attribute labels. Value: '{'a': ['b']}'. \
+             Wrong type. Expected an object whose values are all strings"
+        );
+        assert!(coerce(labels, &json!("a=b")).is_err());
+        assert!(coerce(labels, &json!({"a": 1})).is_err());
+    }
+
+    #[test]
+    fn patch_path_rules() {
+        assert!(THING.is_internal_path("/uuid"));
+        assert!(THING.is_internal_path("/secret"));
+        assert!(!THING.is_internal_path("/name"));
+        assert!(THING.is_non_removable_path("/coe"));
+        assert!(THING.is_non_removable_path("/public"));
+        assert!(!THING.is_non_removable_path("/name"));
+    }
+
+    #[test]
+    fn input_schema_lists_writable_attributes() {
+        let schema = serde_json::to_value(THING.input_schema()).unwrap();
+        assert_eq!(schema["required"], json!(["coe"]));
+        assert_eq!(schema["additionalProperties"], json!(false));
+        assert!(schema["properties"]["distro"].is_object());
+        assert!(schema["properties"].get("links").is_none());
+    }
+}

@@ -1,0 +1,103 @@
+//! The `[gateway]` configuration section. Every default runs the embedded (all on one
+//! host) mode.
+
+use magnum_grpc::AuthClientConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Gateway settings (`[gateway]` in the file, `MAGNUM_GATEWAY__*` in the environment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// HTTP listen address (Magnum's port is 9511).
+    pub listen: String,
+    /// bay-svc's gRPC endpoint (baymodels, bays, nodes, certificates).
+    pub bay_url: String,
+    /// k8s-svc's gRPC endpoint (pods, services, replication controllers).
+    pub k8s_url: String,
+    /// container-svc's gRPC endpoint (containers).
+    pub container_url: String,
+    /// Largest request body accepted (413 beyond it).
+    pub max_body_bytes: usize,
+    /// Largest page a list returns, whatever `limit` asks for (Magnum's `max_limit`).
+    pub max_limit: u32,
+    /// How tokens are validated (identity-svc endpoint and cache).
+    pub auth: AuthClientConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:9511".to_owned(),
+            bay_url: "http://127.0.0.1:9521".to_owned(),
+            k8s_url: "http://127.0.0.1:9522".to_owned(),
+            container_url: "http://127.0.0.1:9523".to_owned(),
+            max_body_bytes: 1024 * 1024,
+            max_limit: 1000,
+            auth: AuthClientConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Refuses settings that cannot work (checked at start-up).
+    pub fn validate(&self) -> Result<()> {
+        if self.max_body_bytes == 0 {
+            return Err(Error::Config(
+                "max_body_bytes must be at least 1".to_owned(),
+            ));
+        }
+        if self.max_limit == 0 {
+            return Err(Error::Config("max_limit must be at least 1".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use magnum_common::config::Loader;
+
+    #[test]
+    fn defaults_and_environment() {
+        let loader = Loader::new(
+            None,
+            [
+                (
+                    "MAGNUM_GATEWAY__LISTEN".to_owned(),
+                    "127.0.0.1:1".to_owned(),
+                ),
+                ("MAGNUM_GATEWAY__MAX_LIMIT".to_owned(), "50".to_owned()),
+                (
+                    "MAGNUM_GATEWAY__AUTH__IDENTITY_URL".to_owned(),
+                    "http://identity:9520".to_owned(),
+                ),
+            ],
+        )
+        .unwrap();
+        let config: Config = loader.section("gateway").unwrap();
+        assert_eq!(config.listen, "127.0.0.1:1");
+        assert_eq!(config.max_limit, 50);
+        assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.bay_url, "http://127.0.0.1:9521");
+        assert_eq!(config.auth.identity_url, "http://identity:9520");
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_and_useless_values_are_refused() {
+        let loader = Loader::new(
+            None,
+            [("MAGNUM_GATEWAY__MAX_LIMITS".to_owned(), "5".to_owned())],
+        )
+        .unwrap();
+        assert!(loader.section::<Config>("gateway").is_err());
+        let config = Config {
+            max_limit: 0,
+            ..Config::default()
+        };
+        assert!(config.validate().is_err());
+    }
+}

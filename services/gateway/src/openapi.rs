@@ -1,0 +1,178 @@
+//! The OpenAPI document of what the gateway serves (`GET /openapi.json`). Output schemas
+//! are derived from the wire types; input schemas from the attribute tables, so the
+//! document cannot drift from the parsing rules.
+
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{OpenApi as OpenApiDocument, RefOr};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::error::{ErrorDocument, ErrorEntry};
+use crate::links::Link;
+use crate::routes::baymodels;
+use crate::versions;
+
+/// One JSON-patch operation (spec §1.8).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JsonPatchOperation {
+    /// `add`, `replace` or `remove`.
+    #[schema(example = "replace")]
+    pub op: PatchOp,
+    /// `^(/[\w-]+)+$`; internal paths (`/uuid`, `/links`, ...) are refused.
+    #[schema(example = "/name", pattern = r"^(/[\w-]+)+$")]
+    pub path: String,
+    /// Required for add and replace: a string or an integer (booleans count as
+    /// integers). For `/labels`, a Python literal dict such as `"{'key': 'value'}"`.
+    pub value: Option<PatchValue>,
+}
+
+/// The operations accepted.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchOp {
+    Add,
+    Replace,
+    Remove,
+}
+
+/// A patch value.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PatchValue {
+    String(String),
+    Integer(i64),
+    Boolean(bool),
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "magnum-rs gateway",
+        description = "OpenStack Magnum's v1 REST API, wire-compatible with python-magnumclient \
+0.2.1, 1.1.0, 2.17.0 and 4.x.\n\n\
+Paths without `/v1` are served as `/v1` paths (`/baymodels/<id>` is `/v1/baymodels/<id>`), and \
+empty path segments and trailing slashes are ignored.\n\n\
+Microversions: `OpenStack-API-Version: container-infra <1.1..1.12|latest>` or \
+`X-OpenStack-Magnum-API-Version: <version>`; absent means 1.1. Every `/v1` response names the \
+negotiated version and the supported range in both header families.\n\n\
+Every response carries `x-openstack-request-id`. Errors are `{\"errors\": [...]}` documents.\n\n\
+`image_id`, `keypair_id`, flavors and networks are stored as given: the bay drivers need no \
+image, compute or network service, so they are not checked against one."
+    ),
+    paths(
+        versions::root,
+        versions::v1,
+        versions::healthcheck,
+        versions::openapi,
+        baymodels::list,
+        baymodels::detail,
+        baymodels::show,
+        baymodels::create,
+        baymodels::update,
+        baymodels::remove,
+    ),
+    components(schemas(
+        ErrorDocument,
+        ErrorEntry,
+        Link,
+        versions::RootDocument,
+        versions::VersionEntry,
+        versions::V1Document,
+        versions::MediaType,
+        baymodels::BayModelView,
+        baymodels::BayModelSummary,
+        baymodels::BayModelCollection,
+        baymodels::BayModelSummaryCollection,
+        JsonPatchOperation,
+        PatchOp,
+        PatchValue,
+    )),
+    modifiers(&InputSchemas, &KeystoneToken),
+    security(("keystone" = [])),
+    tags(
+        (name = "versions", description = "Public documents (no token)."),
+        (name = "baymodels", description = "Bay models (cluster templates)."),
+    )
+)]
+struct ApiDoc;
+
+/// Adds the create-body schemas built from the attribute tables.
+struct InputSchemas;
+
+impl Modify for InputSchemas {
+    fn modify(&self, openapi: &mut OpenApiDocument) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.insert(
+            "BayModelInput".to_owned(),
+            RefOr::T(baymodels::SCHEMA.input_schema()),
+        );
+    }
+}
+
+/// Declares the Keystone token header every non-public route requires.
+struct KeystoneToken;
+
+impl Modify for KeystoneToken {
+    fn modify(&self, openapi: &mut OpenApiDocument) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "keystone",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Auth-Token",
+                "A Keystone token (any value in no-auth mode).",
+            ))),
+        );
+    }
+}
+
+/// The OpenAPI document.
+pub fn document() -> OpenApiDocument {
+    ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_every_route_and_the_input_schema() {
+        let value = serde_json::to_value(document()).unwrap();
+        let paths = value["paths"].as_object().unwrap();
+        for (path, methods) in [
+            ("/", &["get"][..]),
+            ("/v1", &["get"]),
+            ("/healthcheck", &["get"]),
+            ("/openapi.json", &["get"]),
+            ("/v1/baymodels", &["get", "post"]),
+            ("/v1/baymodels/detail", &["get"]),
+            ("/v1/baymodels/{ident}", &["get", "patch", "delete"]),
+        ] {
+            let item = paths.get(path).unwrap_or_else(|| panic!("{path} missing"));
+            for method in methods {
+                assert!(item.get(*method).is_some(), "{method} {path} missing");
+            }
+        }
+        assert_eq!(
+            paths.len(),
+            7,
+            "undocumented or stale paths: {:?}",
+            paths.keys()
+        );
+        let mut operation_ids: Vec<&str> = paths
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|operation| operation["operationId"].as_str())
+            .collect();
+        let count = operation_ids.len();
+        operation_ids.sort_unstable();
+        operation_ids.dedup();
+        assert_eq!(operation_ids.len(), count, "operation ids must be unique");
+        let input = &value["components"]["schemas"]["BayModelInput"];
+        assert_eq!(
+            input["required"],
+            serde_json::json!(["coe", "image_id", "keypair_id"])
+        );
+        assert!(value["components"]["securitySchemes"]["keystone"].is_object());
+        assert!(value["paths"]["/"]["get"]["security"].is_array());
+    }
+}

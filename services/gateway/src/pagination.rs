@@ -1,0 +1,201 @@
+//! Collection query parameters and `next` links (spec §1.7).
+
+use axum::http::Uri;
+use magnum_proto::common::v1::ListOptions;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::attributes::invalid_input;
+use crate::error::Error;
+use crate::links::{BaseUrl, encode_query_value};
+
+/// The query parameters every paginated collection takes. Unknown parameters are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Most items to return (> 0); capped at the server's `max_limit` (1000 by default).
+    pub limit: Option<String>,
+    /// uuid of the last item of the previous page.
+    pub marker: Option<String>,
+    /// Field to sort by (default `id`, i.e. creation order).
+    pub sort_key: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub sort_dir: Option<String>,
+}
+
+/// A validated page request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u32,
+    pub marker: String,
+    pub sort_key: String,
+    pub sort_dir: String,
+}
+
+impl ListQuery {
+    /// The parameters of a request URI; the last of repeated parameters wins.
+    pub fn from_uri(uri: &Uri) -> Result<Self, Error> {
+        let Some(query) = uri.query() else {
+            return Ok(Self::default());
+        };
+        let pairs: Vec<(String, String)> =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+                .map(|q| q.0)
+                .map_err(|_| {
+                    Error::BadRequest(format!("The query string {query:?} is not valid."))
+                })?;
+        let mut parsed = Self::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "limit" => parsed.limit = Some(value),
+                "marker" => parsed.marker = Some(value),
+                "sort_key" => parsed.sort_key = Some(value),
+                "sort_dir" => parsed.sort_dir = Some(value),
+                _ => {}
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// Magnum's rules: `limit <= 0` is refused, larger than `max_limit` is capped;
+    /// `sort_dir` must be `asc` or `desc`.
+    pub fn validate(&self, max_limit: u32) -> Result<Page, Error> {
+        let limit = match self.limit.as_deref() {
+            None => max_limit,
+            Some(text) => {
+                let requested: i64 = text.trim().parse().map_err(|_| {
+                    invalid_input(
+                        "limit",
+                        &serde_json::Value::String(text.to_owned()),
+                        "Value should be an integer",
+                    )
+                })?;
+                if requested <= 0 {
+                    return Err(Error::BadRequest("Limit must be positive".to_owned()));
+                }
+                u32::try_from(requested).unwrap_or(u32::MAX).min(max_limit)
+            }
+        };
+        let sort_dir = self.sort_dir.clone().unwrap_or_else(|| "asc".to_owned());
+        if sort_dir != "asc" && sort_dir != "desc" {
+            return Err(Error::BadRequest(format!(
+                "Invalid sort direction: {sort_dir}. Acceptable values are 'asc' or 'desc'"
+            )));
+        }
+        Ok(Page {
+            limit,
+            marker: self.marker.clone().unwrap_or_default(),
+            sort_key: self.sort_key.clone().unwrap_or_else(|| "id".to_owned()),
+            sort_dir,
+        })
+    }
+}
+
+impl Page {
+    /// The gRPC list options for this page.
+    pub fn list_options(&self) -> ListOptions {
+        ListOptions {
+            page_size: self.limit,
+            page_token: self.marker.clone(),
+            sort_key: self.sort_key.clone(),
+            sort_dir: self.sort_dir.clone(),
+            all_projects: false,
+        }
+    }
+
+    /// The `next` link for a page whose last item is `last_uuid`, in Magnum's format:
+    /// `<base>/v1/<path>?sort_key=<k>&sort_dir=<d>&limit=<n>&marker=<uuid>`.
+    pub fn next_link(&self, base: &BaseUrl, path: &str, last_uuid: &str) -> String {
+        format!(
+            "{}/v1/{path}?sort_key={}&sort_dir={}&limit={}&marker={}",
+            base.as_str(),
+            encode_query_value(&self.sort_key),
+            encode_query_value(&self.sort_dir),
+            self.limit,
+            encode_query_value(last_uuid),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn query(uri: &'static str) -> ListQuery {
+        ListQuery::from_uri(&Uri::from_static(uri)).unwrap()
+    }
+
+    #[test]
+    fn defaults() {
+        let page = query("/v1/baymodels").validate(1000).unwrap();
+        assert_eq!(
+            page,
+            Page {
+                limit: 1000,
+                marker: String::new(),
+                sort_key: "id".into(),
+                sort_dir: "asc".into()
+            }
+        );
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(query("/x?limit=5").validate(1000).unwrap().limit, 5);
+        assert_eq!(query("/x?limit=5000").validate(1000).unwrap().limit, 1000);
+        assert_eq!(
+            query("/x?limit=99999999999").validate(1000).unwrap().limit,
+            1000
+        );
+        for bad in ["/x?limit=0", "/x?limit=-1"] {
+            assert_eq!(
+                query(bad).validate(1000).unwrap_err().to_string(),
+                "Limit must be positive"
+            );
+        }
+        assert!(
+            query("/x?limit=ten")
+                .validate(1000)
+                .unwrap_err()
+                .to_string()
+                .contains("field/attribute limit")
+        );
+    }
+
+    #[test]
+    fn sort_direction_is_checked_and_others_ignored() {
+        let page = query("/x?sort_key=name&sort_dir=desc&bogus=1&marker=m")
+            .validate(10)
+            .unwrap();
+        assert_eq!(
+            (page.sort_key.as_str(), page.sort_dir.as_str()),
+            ("name", "desc")
+        );
+        assert_eq!(page.marker, "m");
+        assert_eq!(
+            query("/x?sort_dir=up")
+                .validate(10)
+                .unwrap_err()
+                .to_string(),
+            "Invalid sort direction: up. Acceptable values are 'asc' or 'desc'"
+        );
+    }
+
+    #[test]
+    fn repeated_parameters_keep_the_last() {
+        assert_eq!(query("/x?limit=1&limit=2").validate(10).unwrap().limit, 2);
+    }
+
+    #[test]
+    fn next_link_format() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "h:9511".parse().unwrap());
+        let base = BaseUrl::from_request(&headers, &Uri::from_static("/"));
+        let page = query("/x?limit=2&sort_dir=desc").validate(1000).unwrap();
+        assert_eq!(
+            page.next_link(&base, "baymodels/detail", "u-2"),
+            "http://h:9511/v1/baymodels/detail?sort_key=id&sort_dir=desc&limit=2&marker=u-2"
+        );
+    }
+}

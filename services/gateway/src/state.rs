@@ -1,0 +1,73 @@
+//! What every handler shares: the backend clients (built once, cloned per request), the
+//! authenticator with its token cache, the limits, and the pre-rendered OpenAPI document.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use magnum_grpc::Authenticator;
+use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
+use tonic::transport::Channel;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// Shared state of the router; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    authenticator: Authenticator,
+    baymodels: BayModelServiceClient<Channel>,
+    max_body_bytes: usize,
+    max_limit: u32,
+    openapi_json: Bytes,
+}
+
+impl AppState {
+    /// Builds the clients. Channels connect lazily, so the gateway starts (and answers
+    /// 503) while the services it calls are still coming up.
+    pub fn new(config: &Config) -> Result<Self> {
+        config.validate()?;
+        let identity = magnum_grpc::client::channel(&config.auth.identity_url)?;
+        let bay = magnum_grpc::client::channel(&config.bay_url)?;
+        let openapi_json = serde_json::to_vec(&crate::openapi::document()).map_err(|error| {
+            Error::Internal(format!("cannot render the OpenAPI document: {error}"))
+        })?;
+        Ok(Self {
+            inner: Arc::new(Shared {
+                authenticator: Authenticator::new(identity, &config.auth),
+                baymodels: BayModelServiceClient::new(bay),
+                max_body_bytes: config.max_body_bytes,
+                max_limit: config.max_limit,
+                openapi_json: Bytes::from(openapi_json),
+            }),
+        })
+    }
+
+    /// Validates tokens (cached).
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.inner.authenticator
+    }
+
+    /// A client for bay-svc's baymodels (a clone: tonic clients are cheap handles).
+    pub fn baymodels(&self) -> BayModelServiceClient<Channel> {
+        self.inner.baymodels.clone()
+    }
+
+    /// Largest request body accepted.
+    pub fn max_body_bytes(&self) -> usize {
+        self.inner.max_body_bytes
+    }
+
+    /// Largest page size.
+    pub fn max_limit(&self) -> u32 {
+        self.inner.max_limit
+    }
+
+    /// The rendered OpenAPI document.
+    pub fn openapi_json(&self) -> Bytes {
+        self.inner.openapi_json.clone()
+    }
+}

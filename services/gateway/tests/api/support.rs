@@ -1,0 +1,525 @@
+//! Fakes and helpers: an in-memory `BayModelService`, a no-auth `IdentityService` (it
+//! refuses only the token `bad-token`), and a client that calls the router in-process.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use gateway::{AppState, Config};
+use http_body_util::BodyExt;
+use magnum_common::Shutdown;
+use magnum_proto::bay::v1::bay_model_service_server::{BayModelService, BayModelServiceServer};
+use magnum_proto::bay::v1::{
+    BayModel, BayModelSpec, CreateBayModelRequest, DeleteBayModelRequest, DeleteBayModelResponse,
+    GetBayModelRequest, ListBayModelsRequest, ListBayModelsResponse, UpdateBayModelRequest,
+};
+use magnum_proto::identity::v1::identity_service_server::{IdentityService, IdentityServiceServer};
+use magnum_proto::identity::v1::{Identity, ValidateTokenRequest, ValidateTokenResponse};
+use serde_json::Value;
+use tonic::{Request as GrpcRequest, Response as GrpcResponse, Status};
+use tower::ServiceExt;
+
+/// The one token the fake identity service refuses.
+pub const BAD_TOKEN: &str = "bad-token";
+
+/// What the fake bay-svc saw, for assertions.
+#[derive(Default)]
+pub struct Recorded {
+    pub updates: Vec<UpdateBayModelRequest>,
+    /// `(x-auth-token, x-openstack-request-id)` of the last call.
+    pub last_metadata: Option<(String, String)>,
+    pub calls: Vec<&'static str>,
+}
+
+/// An in-memory baymodel store, in creation order.
+#[derive(Default)]
+pub struct FakeBayModels {
+    pub models: Mutex<Vec<BayModel>>,
+    pub recorded: Mutex<Recorded>,
+}
+
+impl FakeBayModels {
+    fn record<T>(&self, call: &'static str, request: &GrpcRequest<T>) {
+        let text = |key: &str| {
+            request
+                .metadata()
+                .get(key)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut recorded = self.recorded.lock().unwrap();
+        recorded.last_metadata = Some((text("x-auth-token"), text("x-openstack-request-id")));
+        recorded.calls.push(call);
+    }
+
+    fn find(&self, ident: &str) -> Result<BayModel, Status> {
+        let models = self.models.lock().unwrap();
+        if let Some(model) = models.iter().find(|m| m.uuid == ident) {
+            return Ok(model.clone());
+        }
+        let named: Vec<&BayModel> = models
+            .iter()
+            .filter(|m| m.name.as_deref() == Some(ident))
+            .collect();
+        match named.as_slice() {
+            [] => Err(Status::not_found(format!(
+                "Baymodel {ident} could not be found."
+            ))),
+            [one] => Ok((*one).clone()),
+            _ => Err(Status::already_exists(
+                "Multiple baymodels exist with same name. Please use the baymodel uuid instead.",
+            )),
+        }
+    }
+
+    /// Adds a stored baymodel directly (test setup).
+    pub fn insert(&self, name: &str) -> BayModel {
+        let model = build(
+            BayModelSpec {
+                name: Some(name.to_owned()),
+                coe: Some("swarm".to_owned()),
+                image_id: Some("fedora".to_owned()),
+                keypair_id: Some("key".to_owned()),
+                ..BayModelSpec::default()
+            },
+            None,
+        );
+        self.models.lock().unwrap().push(model.clone());
+        model
+    }
+}
+
+fn timestamp(seconds: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds, nanos: 0 }
+}
+
+/// A stored baymodel from a spec, with bay-svc's defaults.
+fn build(spec: BayModelSpec, uuid: Option<String>) -> BayModel {
+    let labels = spec.labels.map(|l| l.values).unwrap_or_default();
+    BayModel {
+        uuid: spec
+            .uuid
+            .or(uuid)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        name: spec.name,
+        coe: spec.coe.unwrap_or_default(),
+        image_id: spec.image_id.unwrap_or_default(),
+        keypair_id: spec.keypair_id,
+        flavor_id: spec.flavor_id,
+        master_flavor_id: spec.master_flavor_id,
+        dns_nameserver: spec.dns_nameserver,
+        external_network_id: spec.external_network_id,
+        fixed_network: spec.fixed_network,
+        fixed_subnet: spec.fixed_subnet,
+        network_driver: spec.network_driver,
+        volume_driver: spec.volume_driver,
+        apiserver_port: spec.apiserver_port,
+        docker_volume_size: spec.docker_volume_size,
+        docker_storage_driver: spec.docker_storage_driver,
+        ssh_authorized_key: spec.ssh_authorized_key,
+        http_proxy: spec.http_proxy,
+        https_proxy: spec.https_proxy,
+        no_proxy: spec.no_proxy,
+        insecure_registry: spec.insecure_registry,
+        registry_enabled: spec.registry_enabled.unwrap_or(false),
+        cluster_distro: labels.get("os_distro").cloned(),
+        labels,
+        tls_disabled: spec.tls_disabled.unwrap_or(false),
+        public: spec.public.unwrap_or(false),
+        server_type: spec.server_type.unwrap_or_else(|| "vm".to_owned()),
+        master_lb_enabled: spec.master_lb_enabled.unwrap_or(false),
+        floating_ip_enabled: spec.floating_ip_enabled.unwrap_or(true),
+        hidden: spec.hidden.unwrap_or(false),
+        tags: spec.tags,
+        driver: "swarm".to_owned(),
+        project_id: "demo".to_owned(),
+        user_id: "demo-user".to_owned(),
+        created_at: Some(timestamp(1_472_453_491)),
+        updated_at: None,
+    }
+}
+
+/// The stored model as a spec, so an update can rebuild it.
+fn spec_of(model: &BayModel) -> BayModelSpec {
+    BayModelSpec {
+        uuid: Some(model.uuid.clone()),
+        name: model.name.clone(),
+        coe: Some(model.coe.clone()),
+        image_id: Some(model.image_id.clone()),
+        keypair_id: model.keypair_id.clone(),
+        flavor_id: model.flavor_id.clone(),
+        master_flavor_id: model.master_flavor_id.clone(),
+        dns_nameserver: model.dns_nameserver.clone(),
+        external_network_id: model.external_network_id.clone(),
+        fixed_network: model.fixed_network.clone(),
+        fixed_subnet: model.fixed_subnet.clone(),
+        network_driver: model.network_driver.clone(),
+        volume_driver: model.volume_driver.clone(),
+        apiserver_port: model.apiserver_port,
+        docker_volume_size: model.docker_volume_size,
+        docker_storage_driver: model.docker_storage_driver.clone(),
+        ssh_authorized_key: model.ssh_authorized_key.clone(),
+        http_proxy: model.http_proxy.clone(),
+        https_proxy: model.https_proxy.clone(),
+        no_proxy: model.no_proxy.clone(),
+        insecure_registry: model.insecure_registry.clone(),
+        registry_enabled: Some(model.registry_enabled),
+        labels: Some(magnum_proto::bay::v1::Labels {
+            values: model.labels.clone(),
+        }),
+        tls_disabled: Some(model.tls_disabled),
+        public: Some(model.public),
+        server_type: Some(model.server_type.clone()),
+        master_lb_enabled: Some(model.master_lb_enabled),
+        floating_ip_enabled: Some(model.floating_ip_enabled),
+        hidden: Some(model.hidden),
+        tags: model.tags.clone(),
+    }
+}
+
+/// The gRPC face of a shared [`FakeBayModels`].
+struct BayModelsServer(Arc<FakeBayModels>);
+
+impl std::ops::Deref for BayModelsServer {
+    type Target = FakeBayModels;
+
+    fn deref(&self) -> &FakeBayModels {
+        &self.0
+    }
+}
+
+#[tonic::async_trait]
+impl BayModelService for BayModelsServer {
+    async fn create_bay_model(
+        &self,
+        request: GrpcRequest<CreateBayModelRequest>,
+    ) -> Result<GrpcResponse<BayModel>, Status> {
+        self.record("create", &request);
+        let spec = request.into_inner().spec.unwrap_or_default();
+        match spec.coe.as_deref() {
+            Some("kubernetes" | "swarm") => {}
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "Requested COE type {} is not supported.",
+                    other.unwrap_or_default()
+                )));
+            }
+        }
+        let model = build(spec, None);
+        self.models.lock().unwrap().push(model.clone());
+        Ok(GrpcResponse::new(model))
+    }
+
+    async fn get_bay_model(
+        &self,
+        request: GrpcRequest<GetBayModelRequest>,
+    ) -> Result<GrpcResponse<BayModel>, Status> {
+        self.record("get", &request);
+        let ident = request.into_inner().ident;
+        // Lets a test catch a request while it is in flight.
+        if ident.starts_with("slow") {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        self.find(&ident).map(GrpcResponse::new)
+    }
+
+    async fn list_bay_models(
+        &self,
+        request: GrpcRequest<ListBayModelsRequest>,
+    ) -> Result<GrpcResponse<ListBayModelsResponse>, Status> {
+        self.record("list", &request);
+        let options = request.into_inner().options.unwrap_or_default();
+        let mut models = self.models.lock().unwrap().clone();
+        match options.sort_key.as_str() {
+            "" | "id" => {}
+            "name" => models.sort_by(|a, b| a.name.cmp(&b.name)),
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "The sort_key value \"{other}\" is an invalid field for sorting"
+                )));
+            }
+        }
+        if options.sort_dir == "desc" {
+            models.reverse();
+        }
+        let start = if options.page_token.is_empty() {
+            0
+        } else {
+            let position = models
+                .iter()
+                .position(|m| m.uuid == options.page_token)
+                .ok_or_else(|| {
+                    Status::not_found(format!(
+                        "Baymodel {} could not be found.",
+                        options.page_token
+                    ))
+                })?;
+            position + 1
+        };
+        let size = if options.page_size == 0 {
+            1000
+        } else {
+            options.page_size as usize
+        };
+        let page: Vec<BayModel> = models.into_iter().skip(start).take(size).collect();
+        let next_page_token = if page.len() == size {
+            page.last().map(|m| m.uuid.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(GrpcResponse::new(ListBayModelsResponse {
+            baymodels: page,
+            next_page_token,
+        }))
+    }
+
+    async fn update_bay_model(
+        &self,
+        request: GrpcRequest<UpdateBayModelRequest>,
+    ) -> Result<GrpcResponse<BayModel>, Status> {
+        self.record("update", &request);
+        let update = request.into_inner();
+        self.recorded.lock().unwrap().updates.push(update.clone());
+        let current = self.find(&update.ident)?;
+        let mut spec = spec_of(&current);
+        let new = update.spec.unwrap_or_default();
+        for path in update.update_mask.map(|m| m.paths).unwrap_or_default() {
+            match path.as_str() {
+                "name" => spec.name = new.name.clone(),
+                "labels" => spec.labels = new.labels.clone(),
+                "docker_volume_size" => spec.docker_volume_size = new.docker_volume_size,
+                "public" => spec.public = new.public,
+                "flavor_id" => spec.flavor_id = new.flavor_id.clone(),
+                "tags" => spec.tags = new.tags.clone(),
+                other => return Err(Status::invalid_argument(format!("fake: mask {other}"))),
+            }
+        }
+        let mut model = build(spec, Some(current.uuid.clone()));
+        model.updated_at = Some(timestamp(1_472_453_600));
+        let mut models = self.models.lock().unwrap();
+        if let Some(slot) = models.iter_mut().find(|m| m.uuid == current.uuid) {
+            *slot = model.clone();
+        }
+        Ok(GrpcResponse::new(model))
+    }
+
+    async fn delete_bay_model(
+        &self,
+        request: GrpcRequest<DeleteBayModelRequest>,
+    ) -> Result<GrpcResponse<DeleteBayModelResponse>, Status> {
+        self.record("delete", &request);
+        let current = self.find(&request.into_inner().ident)?;
+        if current.name.as_deref() == Some("in-use") {
+            return Err(Status::failed_precondition(format!(
+                "Baymodel {} is referenced by one or multiple bays.",
+                current.uuid
+            )));
+        }
+        self.models
+            .lock()
+            .unwrap()
+            .retain(|m| m.uuid != current.uuid);
+        Ok(GrpcResponse::new(DeleteBayModelResponse {}))
+    }
+}
+
+/// No-auth identity: every caller is the development admin of project `demo` (or the
+/// project named by `X-Project-Id`), except the token [`BAD_TOKEN`].
+pub struct FakeIdentity;
+
+#[tonic::async_trait]
+impl IdentityService for FakeIdentity {
+    async fn validate_token(
+        &self,
+        request: GrpcRequest<ValidateTokenRequest>,
+    ) -> Result<GrpcResponse<ValidateTokenResponse>, Status> {
+        let request = request.into_inner();
+        if request.token == BAD_TOKEN {
+            return Err(Status::unauthenticated(
+                "The request you have made requires authentication.",
+            ));
+        }
+        let hints = request.noauth_hints.unwrap_or_default();
+        let project_id = if hints.project_id.is_empty() {
+            "demo".to_owned()
+        } else {
+            hints.project_id
+        };
+        Ok(GrpcResponse::new(ValidateTokenResponse {
+            identity: Some(Identity {
+                user_id: "demo-user".to_owned(),
+                user_name: "demo".to_owned(),
+                project_id,
+                project_name: "demo".to_owned(),
+                roles: vec!["admin".to_owned()],
+                is_admin: true,
+                ..Identity::default()
+            }),
+        }))
+    }
+}
+
+/// The gateway router over fresh fakes.
+pub struct Harness {
+    pub app: Router,
+    pub baymodels: Arc<FakeBayModels>,
+    _stop: StopOnDrop,
+}
+
+pub struct StopOnDrop(Shutdown);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// Serves the fakes on 127.0.0.1:0 and returns their address.
+async fn serve_fakes(baymodels: Arc<FakeBayModels>, stop: Shutdown) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(BayModelServiceServer::new(BayModelsServer(baymodels)))
+            .add_service(IdentityServiceServer::new(FakeIdentity))
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                stop.cancelled_owned(),
+            )
+            .await
+            .unwrap();
+    });
+    address
+}
+
+pub async fn harness() -> Harness {
+    harness_with(|_| {}).await
+}
+
+pub async fn harness_with(adjust: impl FnOnce(&mut Config)) -> Harness {
+    let mut fakes = fakes().await;
+    adjust(&mut fakes.config);
+    Harness {
+        app: gateway::router(AppState::new(&fakes.config).unwrap()),
+        baymodels: fakes.baymodels,
+        _stop: fakes.stop,
+    }
+}
+
+/// Running fakes and a gateway configuration that points at them.
+pub struct Fakes {
+    pub baymodels: Arc<FakeBayModels>,
+    pub config: Config,
+    pub stop: StopOnDrop,
+}
+
+pub async fn fakes() -> Fakes {
+    let baymodels = Arc::new(FakeBayModels::default());
+    let stop = Shutdown::new();
+    let address = serve_fakes(baymodels.clone(), stop.clone()).await;
+    let mut config = Config {
+        bay_url: format!("http://{address}"),
+        ..Config::default()
+    };
+    config.auth.identity_url = format!("http://{address}");
+    Fakes {
+        baymodels,
+        config,
+        stop: StopOnDrop(stop),
+    }
+}
+
+/// A response, with the body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or_default()
+    }
+
+    /// The one error entry of an error document (asserting its shape).
+    pub fn error(&self) -> &Value {
+        assert_eq!(self.header("content-type"), "application/json", "{self:?}");
+        let errors = self.body["errors"].as_array().expect("an errors list");
+        assert_eq!(errors.len(), 1);
+        let entry = &errors[0];
+        assert_eq!(entry["status"], self.status.as_u16());
+        assert_eq!(entry["request_id"], self.header("x-openstack-request-id"));
+        assert!(entry["links"].is_array());
+        entry
+    }
+
+    pub fn detail(&self) -> String {
+        self.error()["detail"].as_str().unwrap().to_owned()
+    }
+}
+
+/// One request through the whole router.
+pub async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// A request with a token, as python-magnumclient sends them.
+pub fn request(method: Method, uri: &str, body: Option<Value>) -> Request<Body> {
+    let builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "gw.example:9511")
+        .header("x-auth-token", "tok");
+    match body {
+        Some(body) => builder
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+        None => builder.body(Body::empty()).unwrap(),
+    }
+}
+
+pub async fn get(app: &Router, uri: &str) -> Reply {
+    send(app, request(Method::GET, uri, None)).await
+}
+
+pub async fn post(app: &Router, uri: &str, body: Value) -> Reply {
+    send(app, request(Method::POST, uri, Some(body))).await
+}
+
+pub async fn patch(app: &Router, uri: &str, body: Value) -> Reply {
+    send(app, request(Method::PATCH, uri, Some(body))).await
+}
+
+pub async fn delete(app: &Router, uri: &str) -> Reply {
+    send(app, request(Method::DELETE, uri, None)).await
+}
+
+/// Counts of calls by kind, for "no backend call was made" assertions.
+pub fn calls(fake: &FakeBayModels) -> HashMap<&'static str, usize> {
+    let mut counts = HashMap::new();
+    for call in &fake.recorded.lock().unwrap().calls {
+        *counts.entry(*call).or_insert(0) += 1;
+    }
+    counts
+}
