@@ -1,0 +1,47 @@
+//! Unit tests of `openapi`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+
+#[test]
+fn describes_every_route_and_the_input_schema() {
+    let value = serde_json::to_value(document()).unwrap();
+    let paths = value["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/", &["get"][..]),
+        ("/v1", &["get"]),
+        ("/healthcheck", &["get"]),
+        ("/openapi.json", &["get"]),
+        ("/v1/baymodels", &["get", "post"]),
+        ("/v1/baymodels/detail", &["get"]),
+        ("/v1/baymodels/{ident}", &["get", "patch", "delete"]),
+    ] {
+        let item = paths.get(path).unwrap_or_else(|| panic!("{path} missing"));
+        for method in methods {
+            assert!(item.get(*method).is_some(), "{method} {path} missing");
+        }
+    }
+    assert_eq!(
+        paths.len(),
+        7,
+        "undocumented or stale paths: {:?}",
+        paths.keys()
+    );
+    let mut operation_ids: Vec<&str> = paths
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|operation| operation["operationId"].as_str())
+        .collect();
+    let count = operation_ids.len();
+    operation_ids.sort_unstable();
+    operation_ids.dedup();
+    assert_eq!(operation_ids.len(), count, "operation ids must be unique");
+    let input = &value["components"]["schemas"]["BayModelInput"];
+    assert_eq!(
+        input["required"],
+        serde_json::json!(["coe", "image_id", "keypair_id"])
+    );
+    assert!(value["components"]["securitySchemes"]["keystone"].is_object());
+    assert!(value["paths"]["/"]["get"]["security"].is_array());
+}
