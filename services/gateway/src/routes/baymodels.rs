@@ -207,50 +207,8 @@ impl BayModelView {
     }
 }
 
-/// A list item of `GET /v1/baymodels` (spec §3.1's summary set; the flags Magnum leaked
-/// with their defaults are given with their real values).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct BayModelSummary {
-    pub uuid: String,
-    pub name: Option<String>,
-    pub image_id: String,
-    pub apiserver_port: Option<i32>,
-    pub coe: String,
-    pub links: Vec<Link>,
-    pub registry_enabled: bool,
-    pub tls_disabled: bool,
-    pub public: bool,
-    pub server_type: String,
-}
-
-impl BayModelSummary {
-    /// The list item of a stored baymodel, with links under `base`.
-    pub fn new(model: &BayModel, base: &BaseUrl) -> Self {
-        Self {
-            uuid: model.uuid.clone(),
-            name: model.name.clone(),
-            image_id: model.image_id.clone(),
-            apiserver_port: model.apiserver_port,
-            coe: model.coe.clone(),
-            links: base.resource_links(COLLECTION, &model.uuid),
-            registry_enabled: model.registry_enabled,
-            tls_disabled: model.tls_disabled,
-            public: model.public,
-            server_type: model.server_type.clone(),
-        }
-    }
-}
-
-/// `GET /v1/baymodels`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct BayModelSummaryCollection {
-    pub baymodels: Vec<BayModelSummary>,
-    /// The next page; present only when this page is full.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-}
-
-/// `GET /v1/baymodels/detail`.
+/// `GET /v1/baymodels` and `GET /v1/baymodels/detail`: full items in both, as Newton+
+/// servers answered (a superset of Liberty's summary items, which old clients accept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct BayModelCollection {
     pub baymodels: Vec<BayModelView>,
@@ -316,7 +274,7 @@ async fn list_page(
     Ok((response.baymodels, page, response.next_page_token))
 }
 
-/// Lists the caller's baymodels and the public ones (summary items).
+/// Lists the caller's baymodels and the public ones.
 #[utoipa::path(
     get,
     path = "/v1/baymodels",
@@ -324,7 +282,7 @@ async fn list_page(
     tag = "baymodels",
     params(ListQuery),
     responses(
-        (status = 200, description = "A page of baymodels.", body = BayModelSummaryCollection),
+        (status = 200, description = "A page of baymodels.", body = BayModelCollection),
         (status = 400, description = "Invalid limit, marker, sort_key or sort_dir.", body = ErrorDocument),
         (status = 404, description = "The marker does not exist.", body = ErrorDocument),
     )
@@ -334,12 +292,12 @@ pub async fn list(
     Extension(context): Extension<RequestContext>,
     base: BaseUrl,
     uri: Uri,
-) -> Result<Json<BayModelSummaryCollection>> {
+) -> Result<Json<BayModelCollection>> {
     let (models, page, next_token) = list_page(&state, &context, &uri).await?;
-    Ok(Json(BayModelSummaryCollection {
+    Ok(Json(BayModelCollection {
         baymodels: models
             .iter()
-            .map(|model| BayModelSummary::new(model, &base))
+            .map(|model| BayModelView::new(model, &base))
             .collect(),
         next: (!next_token.is_empty()).then(|| page.next_link(&base, COLLECTION, &next_token)),
     }))
