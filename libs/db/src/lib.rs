@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
 pub use sea_orm;
@@ -106,7 +106,8 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
 
         let mut options = ConnectOptions::new(config.url.clone());
         options
-            .max_connections(config.max_connections.max(1))
+            // At least two: the migration lock holds one while the migrator uses another.
+            .max_connections(config.max_connections.max(2))
             .min_connections(1)
             .connect_timeout(timeout)
             .acquire_timeout(timeout)
@@ -162,11 +163,26 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
 }
 
 /// Connects and brings the schema up to date with the service's migrator.
+///
+/// On Postgres, replicas starting together take turns: a transaction holds an advisory
+/// lock (per schema) while the migrator runs on other pooled connections.
 pub async fn connect_and_migrate<M: sea_orm_migration::MigratorTrait>(
     config: &DatabaseConfig,
 ) -> Result<DatabaseConnection, DbError> {
     let db = connect(config).await?;
-    M::up(&db, None).await.map_err(DbError::Migrate)?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let lock = db.begin().await.map_err(DbError::Migrate)?;
+        lock.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock(hashtext('magnum-migrate:{}'))",
+            config.schema
+        ))
+        .await
+        .map_err(DbError::Migrate)?;
+        M::up(&db, None).await.map_err(DbError::Migrate)?;
+        lock.commit().await.map_err(DbError::Migrate)?;
+    } else {
+        M::up(&db, None).await.map_err(DbError::Migrate)?;
+    }
     Ok(db)
 }
 
