@@ -7,6 +7,8 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
+pub mod tenancy;
+
 pub use sea_orm;
 pub use sea_orm_migration;
 

@@ -1,13 +1,14 @@
 //! The baymodel repository on sea-orm (Postgres or SQLite).
 //!
-//! Tenancy is structural: every query of this module starts from [`tenant_filter`], so a
-//! new query cannot forget the project filter.
+//! Tenancy is structural: every query starts from `magnum_db::tenancy` with the caller's
+//! scope (public rows are readable by all; see the entity's `TenantEntity`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use magnum_common::Scope;
+use magnum_db::tenancy;
 use sea_orm::sea_query::{NullOrdering, Order};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -58,30 +59,9 @@ impl SqlBayModelRepository {
     }
 }
 
-/// Whether a query reads or changes rows: a project reads its own and public rows, but
-/// changes only its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    Read,
-    Write,
-}
-
-/// The rows `scope` reaches. Every query below filters by it.
-fn tenant_filter(scope: &Scope, access: Access) -> Condition {
-    match (scope, access) {
-        (Scope::AllProjects, _) => Condition::all(),
-        (Scope::Project(project), Access::Read) => Condition::any()
-            .add(Column::ProjectId.eq(project.as_str()))
-            .add(Column::Public.eq(true)),
-        (Scope::Project(project), Access::Write) => {
-            Condition::all().add(Column::ProjectId.eq(project.as_str()))
-        }
-    }
-}
-
 /// The start of every read.
 fn readable(scope: &Scope) -> Select<Entity> {
-    Entity::find().filter(tenant_filter(scope, Access::Read))
+    tenancy::find::<Entity>(scope)
 }
 
 #[async_trait]
@@ -174,9 +154,8 @@ impl BayModelRepository for SqlBayModelRepository {
         changes.user_id = NotSet;
         changes.created_at = NotSet;
         let txn = self.db.begin().await.map_err(db_error)?;
-        let updated = Entity::update_many()
+        let updated = tenancy::update_many::<Entity>(scope)
             .set(changes)
-            .filter(tenant_filter(scope, Access::Write))
             .filter(Column::Uuid.eq(baymodel.uuid.to_string()))
             .exec(&txn)
             .await
@@ -190,8 +169,7 @@ impl BayModelRepository for SqlBayModelRepository {
 
     async fn delete(&self, scope: &Scope, uuid: Uuid, event: &BayModelEvent) -> Result<()> {
         let txn = self.db.begin().await.map_err(db_error)?;
-        let deleted = Entity::delete_many()
-            .filter(tenant_filter(scope, Access::Write))
+        let deleted = tenancy::delete_many::<Entity>(scope)
             .filter(Column::Uuid.eq(uuid.to_string()))
             .exec(&txn)
             .await

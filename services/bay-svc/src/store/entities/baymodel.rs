@@ -1,5 +1,6 @@
 //! The `baymodels` table.
 
+use sea_orm::Condition;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -52,3 +53,14 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl magnum_db::tenancy::TenantEntity for Entity {
+    fn project_column() -> Column {
+        Column::ProjectId
+    }
+
+    /// Public baymodels are readable by every project.
+    fn shared_rows() -> Option<Condition> {
+        Some(Condition::all().add(Column::Public.eq(true)))
+    }
+}
