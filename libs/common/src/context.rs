@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::error::ErrorCode;
-
 /// The caller of a request, as the auth layer established it. Built once per request
 /// (from the validated token) and passed down to the repositories.
 #[derive(Clone, PartialEq, Eq)]
@@ -43,28 +41,7 @@ pub enum Scope {
     AllProjects,
 }
 
-/// A caller asked for every project without being an administrator.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Policy doesn't allow {0} to be performed.")]
-pub struct AllProjectsForbidden(pub String);
-
-impl crate::ServiceError for AllProjectsForbidden {
-    fn code(&self) -> ErrorCode {
-        ErrorCode::Forbidden
-    }
-}
-
 impl RequestContext {
-    /// The scope of a read: the caller's project, or every project when an admin asks.
-    /// `rule` names the policy rule in the refusal (e.g. `baymodel:get_all_all_projects`).
-    pub fn scope(&self, all_projects: bool, rule: &str) -> Result<Scope, AllProjectsForbidden> {
-        match (all_projects, self.is_admin) {
-            (false, _) => Ok(Scope::Project(self.project_id.clone())),
-            (true, true) => Ok(Scope::AllProjects),
-            (true, false) => Err(AllProjectsForbidden(rule.to_owned())),
-        }
-    }
-
     /// The scope of a single-object lookup: admins reach every project (Magnum's
     /// admin-or-owner rule), everyone else their own.
     pub fn object_scope(&self) -> Scope {
@@ -72,25 +49,6 @@ impl RequestContext {
             Scope::AllProjects
         } else {
             Scope::Project(self.project_id.clone())
-        }
-    }
-
-    /// May this caller change an object owned by `owner_project`?
-    pub fn owns(&self, owner_project: &str) -> bool {
-        self.is_admin || self.project_id == owner_project
-    }
-
-    /// A context for work the system does on its own (clean-up workers, relays).
-    pub fn system(request_id: impl Into<String>) -> Self {
-        Self {
-            user_id: "magnum".to_owned(),
-            user_name: "magnum".to_owned(),
-            project_id: String::new(),
-            project_name: String::new(),
-            roles: vec!["admin".to_owned(), "service".to_owned()],
-            is_admin: true,
-            request_id: request_id.into(),
-            auth_token: String::new(),
         }
     }
 }
@@ -113,13 +71,9 @@ mod tests {
     }
 
     #[test]
-    fn only_admins_get_every_project() {
-        assert_eq!(
-            caller(false).scope(false, "r"),
-            Ok(Scope::Project("p1".into()))
-        );
-        assert_eq!(caller(true).scope(true, "r"), Ok(Scope::AllProjects));
-        assert!(caller(false).scope(true, "r").is_err());
+    fn admins_reach_every_project() {
+        assert_eq!(caller(false).object_scope(), Scope::Project("p1".into()));
+        assert_eq!(caller(true).object_scope(), Scope::AllProjects);
     }
 
     #[test]

@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use magnum_common::{RequestContext, Scope};
+use magnum_policy::{Credentials, Policy, Target};
 use uuid::Uuid;
 
-use crate::domain::baymodel::{BayModel, BayModelChanges, BayModelSortKey, NewBayModel, Owner};
+use crate::domain::baymodel::{
+    BayModel, BayModelChanges, BayModelField, BayModelSortKey, NewBayModel, Owner,
+};
 use crate::domain::event::{Actor, BayModelChange, BayModelEvent};
 use crate::domain::listing::{Page, PageRequest, SortDir};
 use crate::domain::ports::BayModelRepository;
 use crate::error::{Error, Result};
-
-/// The policy rule an admin-only all-projects listing needs.
-const LIST_ALL_PROJECTS_RULE: &str = "baymodel:get_all_all_projects";
 
 /// A list request as the caller gave it (unchecked).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,17 +36,41 @@ pub struct ListQuery {
 #[derive(Clone)]
 pub struct BayModels {
     repository: Arc<dyn BayModelRepository>,
+    policy: Policy,
 }
 
 impl BayModels {
-    /// The use cases on top of `repository`.
-    pub fn new(repository: Arc<dyn BayModelRepository>) -> Self {
-        Self { repository }
+    /// The use cases on top of `repository`, under `policy`.
+    pub fn new(repository: Arc<dyn BayModelRepository>, policy: Policy) -> Self {
+        Self { repository, policy }
+    }
+
+    /// Checks `rule` for the caller against an object owned by `owner` (reads and creates
+    /// are checked against the caller's own ids, as Magnum does; visibility is the
+    /// repository's scoping).
+    fn enforce(&self, rule: &str, ctx: &RequestContext, owner: Option<&BayModel>) -> Result<()> {
+        let target = match owner {
+            Some(baymodel) => Target::new(&baymodel.project_id, &baymodel.user_id),
+            None => Target::from(ctx),
+        };
+        Ok(self
+            .policy
+            .enforce(rule, &Credentials::from(ctx), &target)?)
+    }
+
+    /// Setting the public flag needs `baymodel:publish`, refused with Magnum's own text.
+    fn enforce_publish(&self, ctx: &RequestContext, owner: Option<&BayModel>) -> Result<()> {
+        self.enforce("baymodel:publish", ctx, owner)
+            .map_err(|_| Error::PublishForbidden)
     }
 
     /// Creates a baymodel owned by the caller's project and user.
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, ctx: &RequestContext, new: NewBayModel) -> Result<BayModel> {
+        self.enforce("baymodel:create", ctx, None)?;
+        if new.public == Some(true) {
+            self.enforce_publish(ctx, None)?;
+        }
         let now = now();
         let owner = Owner {
             project_id: ctx.project_id.clone(),
@@ -62,6 +86,7 @@ impl BayModels {
     /// A baymodel by uuid or name: the caller's own, a public one, or (admins) any.
     #[tracing::instrument(skip_all, fields(ident = %ident))]
     pub async fn get(&self, ctx: &RequestContext, ident: &str) -> Result<BayModel> {
+        self.enforce("baymodel:get", ctx, None)?;
         self.find(&ctx.object_scope(), ident).await
     }
 
@@ -69,7 +94,13 @@ impl BayModels {
     /// every project's.
     #[tracing::instrument(skip_all)]
     pub async fn list(&self, ctx: &RequestContext, query: ListQuery) -> Result<Page<BayModel>> {
-        let scope = ctx.scope(query.all_projects, LIST_ALL_PROJECTS_RULE)?;
+        self.enforce("baymodel:get_all", ctx, None)?;
+        let scope = if query.all_projects {
+            self.enforce("baymodel:get_all_all_projects", ctx, None)?;
+            Scope::AllProjects
+        } else {
+            Scope::Project(ctx.project_id.clone())
+        };
         let page = PageRequest::new(
             query.page_size,
             &query.page_token,
@@ -97,8 +128,9 @@ impl BayModels {
     ) -> Result<BayModel> {
         let scope = ctx.object_scope();
         let current = self.find(&scope, ident).await?;
-        if !ctx.owns(&current.project_id) {
-            return Err(Error::PolicyForbids("baymodel:update".to_owned()));
+        self.enforce("baymodel:update", ctx, Some(&current))?;
+        if changes.touches(BayModelField::Public) {
+            self.enforce_publish(ctx, Some(&current))?;
         }
         let now = now();
         let updated = current.apply(&changes, now)?;
@@ -113,9 +145,7 @@ impl BayModels {
     pub async fn delete(&self, ctx: &RequestContext, ident: &str) -> Result<()> {
         let scope = ctx.object_scope();
         let current = self.find(&scope, ident).await?;
-        if !ctx.owns(&current.project_id) {
-            return Err(Error::PolicyForbids("baymodel:delete".to_owned()));
-        }
+        self.enforce("baymodel:delete", ctx, Some(&current))?;
         // TODO(bays issue): refuse while a bay uses the baymodel ("Baymodel <x> is
         // referenced by one or multiple bays.", FAILED_PRECONDITION).
         let event = event(ctx, &current, BayModelChange::Deleted, now());

@@ -3,7 +3,6 @@
 //! `tonic::Status` in exactly one place.
 
 use magnum_common::ErrorCode;
-use magnum_common::context::AllProjectsForbidden;
 use uuid::Uuid;
 
 /// A boxed cause from a lower layer (database, bus), kept for logs.
@@ -44,9 +43,12 @@ pub enum Error {
     AmbiguousBayModelName(String),
     #[error("A baymodel with UUID {0} already exists.")]
     BayModelExists(Uuid),
-    /// Policy refuses the action; the rule is named as Magnum names it.
-    #[error("Policy doesn't allow {0} to be performed.")]
-    PolicyForbids(String),
+    /// Policy refuses the action ("Policy doesn't allow <rule> to be performed.").
+    #[error(transparent)]
+    PolicyForbids(#[from] magnum_policy::Forbidden),
+    /// `baymodel:publish` refuses setting the public flag (Magnum's own text).
+    #[error("Not authorized to set public flag for baymodel.")]
+    PublishForbidden,
     /// The database cannot be reached (connection refused, pool exhausted).
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] Cause),
@@ -77,18 +79,12 @@ impl magnum_common::ServiceError for Error {
             | Self::ImmutableField(_) => ErrorCode::InvalidArgument,
             Self::BayModelNotFound(_) => ErrorCode::NotFound,
             Self::AmbiguousBayModelName(_) | Self::BayModelExists(_) => ErrorCode::Conflict,
-            Self::PolicyForbids(_) => ErrorCode::Forbidden,
+            Self::PolicyForbids(_) | Self::PublishForbidden => ErrorCode::Forbidden,
             Self::DatabaseUnavailable(_) => ErrorCode::Unavailable,
             Self::Database(_) | Self::EventNotRecorded(_) | Self::CorruptRecord { .. } => {
                 ErrorCode::Internal
             }
         }
-    }
-}
-
-impl From<AllProjectsForbidden> for Error {
-    fn from(refusal: AllProjectsForbidden) -> Self {
-        Self::PolicyForbids(refusal.0)
     }
 }
 
@@ -133,7 +129,9 @@ mod tests {
             ),
             (Error::BayModelExists(Uuid::nil()), ErrorCode::Conflict),
             (
-                Error::PolicyForbids("baymodel:update".into()),
+                Error::PolicyForbids(magnum_policy::Forbidden {
+                    rule: "baymodel:update".into(),
+                }),
                 ErrorCode::Forbidden,
             ),
             (

@@ -41,6 +41,8 @@ pub struct Config {
     pub bus: magnum_bus::BusConfig,
     /// How callers are authenticated (identity-svc).
     pub auth: AuthClientConfig,
+    /// Policy rules overriding Magnum's defaults (`[policy] policy_file`).
+    pub policy: magnum_policy::PolicyConfig,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             },
             bus: magnum_bus::BusConfig::default(),
             auth: AuthClientConfig::default(),
+            policy: magnum_policy::PolicyConfig::default(),
         }
     }
 }
@@ -78,6 +81,7 @@ pub async fn serve(
     bus: Arc<dyn magnum_bus::Bus>,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    let policy = config.policy.load().context("invalid policy")?;
     let db = magnum_db::connect_and_migrate::<store::Migrator>(&config.database)
         .await
         .context("cannot prepare the database")?;
@@ -92,7 +96,7 @@ pub async fn serve(
     let repository =
         store::SqlBayModelRepository::new(db.clone()).with_outbox_notifier(relay.notifier());
     let relay_task = relay.spawn(relay_shutdown.clone());
-    let baymodels = app::BayModels::new(Arc::new(repository));
+    let baymodels = app::BayModels::new(Arc::new(repository), policy);
 
     tracing::info!(addr = %listener.local_addr()?, "bay-svc listening");
     let served = GrpcServer::new(Some(authenticator))

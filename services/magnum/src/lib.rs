@@ -29,13 +29,13 @@ pub struct MeshConfig {
 impl MeshConfig {
     /// Sections `[gateway]`, `[identity]`, `[bay]`, `[k8s]`, `[container]` and `[bus]`.
     pub fn load(loader: &Loader) -> anyhow::Result<Self> {
-        const SHARED: &[&str] = &["bus", "auth"];
+        // The same top-level tables each service binary takes as defaults (its main.rs).
         Ok(Self {
-            gateway: loader.service_section("gateway", SHARED)?,
-            identity: loader.service_section("identity", SHARED)?,
-            bay: loader.service_section("bay", SHARED)?,
-            k8s: loader.service_section("k8s", SHARED)?,
-            container: loader.service_section("container", SHARED)?,
+            gateway: loader.service_section("gateway", &["auth"])?,
+            identity: loader.service_section("identity", &[])?,
+            bay: loader.service_section("bay", &["auth", "bus", "policy"])?,
+            k8s: loader.service_section("k8s", &["auth"])?,
+            container: loader.service_section("container", &["auth"])?,
             bus: loader.section("bus")?,
         })
     }

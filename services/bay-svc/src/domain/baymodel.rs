@@ -273,6 +273,11 @@ pub struct BayModelChanges {
 }
 
 impl BayModelChanges {
+    /// Whether the update changes `field`.
+    pub fn touches(&self, field: BayModelField) -> bool {
+        self.fields.contains(&field)
+    }
+
     /// Field-mask semantics (AIP-134): the paths name the fields to change; `*` names
     /// every field; no path at all means every field `values` sets.
     pub fn new<'a>(paths: impl IntoIterator<Item = &'a str>, values: NewBayModel) -> Result<Self> {

@@ -37,7 +37,10 @@ impl Harness {
             .await
             .expect("database");
         let repository = SqlBayModelRepository::new(db.clone());
-        let api = BayModelApi::new(BayModels::new(Arc::new(repository)));
+        let api = BayModelApi::new(BayModels::new(
+            Arc::new(repository),
+            magnum_policy::Policy::defaults(),
+        ));
         Self { api, db }
     }
 
