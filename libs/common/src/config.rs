@@ -104,13 +104,12 @@ impl Loader {
         }
         figment
             .merge(self.figment.focus(name))
-            .extract()
+            .extract_lossy()
             .map_err(|e| ConfigError(format!("[{name}]: {e}")))
     }
 }
 
-/// `MAGNUM_BAY__BUS__URL=x` becomes `{bay: {bus: {url: x}}}`. Values are parsed leniently
-/// (numbers and booleans become typed values, everything else stays a string).
+/// `MAGNUM_BAY__BUS__URL=x` becomes `{bay: {bus: {url: x}}}`.
 fn env_layer(env: impl IntoIterator<Item = (String, String)>) -> Dict {
     let mut root = Dict::new();
     for (key, raw) in env {
@@ -124,9 +123,14 @@ fn env_layer(env: impl IntoIterator<Item = (String, String)>) -> Dict {
         if path.len() < 2 || path.iter().any(String::is_empty) {
             continue;
         }
-        let value = raw
-            .parse::<Value>()
-            .unwrap_or_else(|_| Value::from(raw.clone()));
+        // Scalars stay text, converted to the field's type on extraction (lossy mode), so a
+        // password like `007` keeps its zeros; arrays and tables (`[a, b]`) are parsed.
+        let value = if raw.trim_start().starts_with(['[', '{']) {
+            raw.parse::<Value>()
+                .unwrap_or_else(|_| Value::from(raw.as_str()))
+        } else {
+            Value::from(raw.as_str())
+        };
         insert(&mut root, &path, value);
     }
     root

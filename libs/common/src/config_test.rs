@@ -111,3 +111,28 @@ fn shared_tables_are_defaults_for_each_service() {
 fn a_missing_file_is_an_error() {
     assert!(Loader::new(Some(Path::new("/nonexistent/magnum.toml")), env(&[])).is_err());
 }
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+struct Secrets {
+    password: String,
+    roles: Vec<String>,
+    port: u16,
+}
+
+#[test]
+fn env_scalars_keep_their_text_and_lists_parse() {
+    let loader = Loader::new(
+        None,
+        env(&[
+            ("MAGNUM_ID__PASSWORD", "007"),
+            ("MAGNUM_ID__ROLES", "[admin, member]"),
+            ("MAGNUM_ID__PORT", "9520"),
+        ]),
+    )
+    .unwrap();
+    let secrets: Secrets = loader.section("id").unwrap();
+    assert_eq!(secrets.password, "007");
+    assert_eq!(secrets.roles, ["admin", "member"]);
+    assert_eq!(secrets.port, 9520);
+}

@@ -3,12 +3,49 @@
 use magnum_proto::identity::v1::{Identity, NoAuthHints};
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Config, Mode};
+use crate::error::IdentityError;
+use crate::keystone::KeystoneValidator;
+
+/// The validator a configuration asks for.
+#[derive(Clone)]
+pub enum Backend {
+    /// Development: every caller is trusted.
+    NoAuth(NoAuthValidator),
+    /// Tokens are checked with Keystone.
+    Keystone(KeystoneValidator),
+}
+
+impl Backend {
+    /// Checks the configuration (refusing no-auth in production) and builds the validator.
+    pub fn from_config(config: &Config) -> Result<Self, IdentityError> {
+        config.validate()?;
+        Ok(match config.mode {
+            Mode::Noauth => Self::NoAuth(NoAuthValidator::new(config.noauth.clone())),
+            Mode::Keystone => Self::Keystone(KeystoneValidator::new(config.keystone.clone())?),
+        })
+    }
+
+    /// Who the caller is. `hints` count in no-auth mode only.
+    pub async fn validate(
+        &self,
+        token: &str,
+        hints: Option<&NoAuthHints>,
+    ) -> Result<Identity, IdentityError> {
+        match self {
+            Self::NoAuth(validator) => Ok(validator.validate(hints)),
+            Self::Keystone(validator) => validator.validate(token).await,
+        }
+    }
+}
+
 /// The identity every request gets in no-auth mode, unless the caller's hints override it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NoAuthConfig {
     pub project_id: String,
     pub user_id: String,
+    /// Role names; `admin` makes every caller an administrator.
     pub roles: Vec<String>,
 }
 
@@ -23,12 +60,14 @@ impl Default for NoAuthConfig {
     }
 }
 
+/// No-auth mode: answers with the configured identity, whatever the token.
 #[derive(Debug, Clone)]
 pub struct NoAuthValidator {
     config: NoAuthConfig,
 }
 
 impl NoAuthValidator {
+    /// A validator that answers with `config`'s identity.
     pub fn new(config: NoAuthConfig) -> Self {
         Self { config }
     }
@@ -63,27 +102,5 @@ impl NoAuthValidator {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_apply_without_hints() {
-        let identity = NoAuthValidator::new(NoAuthConfig::default()).validate(None);
-        assert_eq!(identity.project_id, "noauth-project");
-        assert!(identity.is_admin);
-    }
-
-    #[test]
-    fn hints_override_the_default_identity() {
-        let hints = NoAuthHints {
-            project_id: "p2".into(),
-            user_id: "".into(),
-            roles: vec!["Member".into()],
-        };
-        let identity = NoAuthValidator::new(NoAuthConfig::default()).validate(Some(&hints));
-        assert_eq!(identity.project_id, "p2");
-        assert_eq!(identity.user_id, "noauth-user");
-        assert_eq!(identity.roles, vec!["member"]);
-        assert!(!identity.is_admin);
-    }
-}
+#[path = "backend_test.rs"]
+mod tests;
