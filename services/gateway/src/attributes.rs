@@ -393,7 +393,7 @@ fn integer(value: &Value) -> Option<i32> {
 }
 
 /// oslo's strict `bool_from_string`: booleans, the usual words, and 0/1.
-fn boolean(value: &Value) -> Option<bool> {
+pub fn boolean(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(flag) => Some(*flag),
         Value::Number(number) => match number.as_i64() {

@@ -8,6 +8,7 @@
 
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
+use axum::http::header::WWW_AUTHENTICATE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use magnum_grpc::Credentials;
@@ -35,7 +36,16 @@ pub async fn authenticate(
             request.extensions_mut().insert(context);
             next.run(request).await
         }
-        Err(status) => Error::from(status).into_response(),
+        Err(status) => {
+            let unauthenticated = status.code() == tonic::Code::Unauthenticated;
+            let mut response = Error::from(status).into_response();
+            if let (true, Some(value)) = (unauthenticated, state.www_authenticate()) {
+                response
+                    .headers_mut()
+                    .insert(WWW_AUTHENTICATE, value.clone());
+            }
+            response
+        }
     }
 }
 

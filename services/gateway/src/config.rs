@@ -1,6 +1,7 @@
 //! The `[gateway]` configuration section. Every default runs the embedded (all on one
 //! host) mode.
 
+use axum::http::HeaderValue;
 use magnum_grpc::AuthClientConfig;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,9 @@ pub struct Config {
     pub max_limit: u32,
     /// How tokens are validated (identity-svc endpoint and cache).
     pub auth: AuthClientConfig,
+    /// Public Keystone URL announced on 401 answers (`WWW-Authenticate: Keystone
+    /// uri="..."`, as keystonemiddleware does); none when unset.
+    pub www_authenticate_uri: Option<String>,
 }
 
 impl Default for Config {
@@ -36,6 +40,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             max_limit: 1000,
             auth: AuthClientConfig::default(),
+            www_authenticate_uri: None,
         }
     }
 }
@@ -47,6 +52,13 @@ impl Config {
             return Err(Error::Config(
                 "max_body_bytes must be at least 1".to_owned(),
             ));
+        }
+        if let Some(uri) = &self.www_authenticate_uri
+            && HeaderValue::from_str(&format!("Keystone uri=\"{uri}\"")).is_err()
+        {
+            return Err(Error::Config(format!(
+                "www_authenticate_uri {uri:?} cannot be sent in a header"
+            )));
         }
         if self.max_limit == 0 {
             return Err(Error::Config("max_limit must be at least 1".to_owned()));

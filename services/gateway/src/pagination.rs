@@ -5,7 +5,7 @@ use magnum_proto::common::v1::ListOptions;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::attributes::invalid_input;
+use crate::attributes::{boolean, invalid_input};
 use crate::error::Error;
 use crate::links::{BaseUrl, encode_query_value};
 
@@ -21,6 +21,8 @@ pub struct ListQuery {
     pub sort_key: Option<String>,
     /// `asc` (default) or `desc`.
     pub sort_dir: Option<String>,
+    /// Admins only: every project's objects (a boolean: true/false, yes/no, 1/0 ...).
+    pub all_tenants: Option<String>,
 }
 
 /// A validated page request.
@@ -30,6 +32,7 @@ pub struct Page {
     pub marker: String,
     pub sort_key: String,
     pub sort_dir: String,
+    pub all_projects: bool,
 }
 
 impl ListQuery {
@@ -51,6 +54,7 @@ impl ListQuery {
                 "marker" => parsed.marker = Some(value),
                 "sort_key" => parsed.sort_key = Some(value),
                 "sort_dir" => parsed.sort_dir = Some(value),
+                "all_tenants" => parsed.all_tenants = Some(value),
                 _ => {}
             }
         }
@@ -82,7 +86,17 @@ impl ListQuery {
                 "Invalid sort direction: {sort_dir}. Acceptable values are 'asc' or 'desc'"
             )));
         }
+        let all_projects = match self.all_tenants.as_deref() {
+            None => false,
+            Some(text) => {
+                let value = serde_json::Value::String(text.to_owned());
+                boolean(&value).ok_or_else(|| {
+                    invalid_input("all_tenants", &value, "Value should be a boolean")
+                })?
+            }
+        };
         Ok(Page {
+            all_projects,
             limit,
             marker: self.marker.clone().unwrap_or_default(),
             sort_key: self.sort_key.clone().unwrap_or_else(|| "id".to_owned()),
@@ -99,7 +113,7 @@ impl Page {
             page_token: self.marker.clone(),
             sort_key: self.sort_key.clone(),
             sort_dir: self.sort_dir.clone(),
-            all_projects: false,
+            all_projects: self.all_projects,
         }
     }
 

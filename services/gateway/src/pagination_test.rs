@@ -18,9 +18,29 @@ fn defaults() {
             limit: 1000,
             marker: String::new(),
             sort_key: "id".into(),
-            sort_dir: "asc".into()
+            sort_dir: "asc".into(),
+            all_projects: false,
         }
     );
+}
+
+#[test]
+fn all_tenants_is_a_boolean() {
+    assert!(
+        query("/x?all_tenants=True")
+            .validate(10)
+            .unwrap()
+            .all_projects
+    );
+    assert!(query("/x?all_tenants=1").validate(10).unwrap().all_projects);
+    assert!(
+        !query("/x?all_tenants=no")
+            .validate(10)
+            .unwrap()
+            .all_projects
+    );
+    let refused = query("/x?all_tenants=maybe").validate(10).unwrap_err();
+    assert!(refused.to_string().contains("all_tenants"), "{refused}");
 }
 
 #[test]

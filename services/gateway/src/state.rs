@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use magnum_grpc::Authenticator;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
@@ -23,6 +24,7 @@ struct Shared {
     max_body_bytes: usize,
     max_limit: u32,
     openapi_json: Bytes,
+    www_authenticate: Option<HeaderValue>,
 }
 
 impl AppState {
@@ -42,8 +44,17 @@ impl AppState {
                 max_body_bytes: config.max_body_bytes,
                 max_limit: config.max_limit,
                 openapi_json: Bytes::from(openapi_json),
+                www_authenticate: config
+                    .www_authenticate_uri
+                    .as_ref()
+                    .and_then(|uri| HeaderValue::from_str(&format!("Keystone uri=\"{uri}\"")).ok()),
             }),
         })
+    }
+
+    /// The `WWW-Authenticate` value of 401 answers, if configured.
+    pub fn www_authenticate(&self) -> Option<&HeaderValue> {
+        self.inner.www_authenticate.as_ref()
     }
 
     /// Validates tokens (cached).
