@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod keystone;
+
 use magnum_db::DatabaseConfig;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://magnum:magnum@127.0.0.1:5432/magnum_test";

@@ -65,7 +65,7 @@ fn keystone_config(keystone: &Keystone, auth_url: &str) -> Config {
     Config {
         mode: Mode::Keystone,
         profile: Profile::Production,
-        keystone: keystone.config(auth_url),
+        keystone: support::validator_config(keystone, auth_url),
         ..Config::default()
     }
 }

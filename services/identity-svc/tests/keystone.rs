@@ -25,7 +25,7 @@ async fn alices_token_validates_with_her_project_and_roles() {
     let keystone = Keystone::get();
     let alice = keystone.user("ALICE");
     let token = keystone.token("ALICE").await;
-    let validator = validator(keystone.config(&keystone.url()));
+    let validator = validator(support::validator_config(&keystone, &keystone.url()));
     let identity = validator.validate(&token).await.unwrap();
     assert_eq!(identity.user_id, alice.id);
     assert_eq!(identity.user_name, alice.name);
@@ -63,7 +63,7 @@ async fn alices_token_validates_with_her_project_and_roles() {
 async fn tampered_random_and_empty_tokens_are_unauthenticated() {
     let keystone = Keystone::get();
     let token = keystone.token("ALICE").await;
-    let validator = validator(keystone.config(&keystone.url()));
+    let validator = validator(support::validator_config(&keystone, &keystone.url()));
     // One character changed, in the middle (fernet tokens are base64url).
     let mut tampered = token.clone().into_bytes();
     let middle = tampered.len() / 2;
@@ -92,7 +92,7 @@ async fn a_revoked_token_is_refused_once_the_cache_ttl_has_passed() {
     let token = keystone.token("ALICE").await;
     let config = KeystoneConfig {
         cache_ttl_secs: 1,
-        ..keystone.config(&keystone.url())
+        ..support::validator_config(&keystone, &keystone.url())
     };
     let validator = validator(config);
     validator.validate(&token).await.unwrap();
@@ -109,7 +109,10 @@ async fn an_unreachable_keystone_is_unavailable_never_a_pass() {
     let keystone = Keystone::get();
     let token = keystone.token("ALICE").await;
     let port = support::closed_port().await;
-    let validator = validator(keystone.config(&format!("http://127.0.0.1:{port}/v3")));
+    let validator = validator(support::validator_config(
+        &keystone,
+        &format!("http://127.0.0.1:{port}/v3"),
+    ));
     for _ in 0..2 {
         match validator.validate(&token).await {
             Err(IdentityError::Unavailable(KeystoneFault::Unreachable { .. })) => {}
@@ -128,7 +131,7 @@ async fn a_wrong_service_password_fails_closed() {
     let token = keystone.token("ALICE").await;
     let config = KeystoneConfig {
         password: Some(Secret::new("not-the-password")),
-        ..keystone.config(&keystone.url())
+        ..support::validator_config(&keystone, &keystone.url())
     };
     let validator = validator(config);
     let result = validator.validate(&token).await;
@@ -151,7 +154,7 @@ async fn a_service_user_without_the_service_role_is_unavailable() {
         username: alice.name,
         password: Some(Secret::new(alice.password)),
         project_name: alice.project,
-        ..keystone.config(&keystone.url())
+        ..support::validator_config(&keystone, &keystone.url())
     };
     let validator = validator(config);
     let result = validator.validate(&keystone.token("BOB").await).await;
@@ -169,7 +172,7 @@ async fn a_hundred_concurrent_validations_of_one_token_make_one_keystone_call() 
     let keystone = Keystone::get();
     let proxy = Proxy::start(&keystone.url()).await;
     let token = keystone.token("ALICE").await;
-    let validator = validator(keystone.config(&proxy.url));
+    let validator = validator(support::validator_config(&keystone, &proxy.url));
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let (validator, token) = (validator.clone(), token.clone());
@@ -203,7 +206,7 @@ async fn concurrent_first_requests_share_one_login() {
         "junk-1".to_owned(),
         "junk-2".to_owned(),
     ];
-    let validator = validator(keystone.config(&proxy.url));
+    let validator = validator(support::validator_config(&keystone, &proxy.url));
     let tasks: Vec<_> = tokens
         .iter()
         .cloned()
@@ -226,7 +229,7 @@ async fn concurrent_first_requests_share_one_login() {
 async fn a_revoked_service_token_is_replaced_and_the_request_succeeds() {
     let keystone = Keystone::get();
     let proxy = Proxy::start(&keystone.url()).await;
-    let validator = validator(keystone.config(&proxy.url));
+    let validator = validator(support::validator_config(&keystone, &proxy.url));
     validator
         .validate(&keystone.token("ALICE").await)
         .await
@@ -258,7 +261,7 @@ async fn the_password_can_come_from_a_file() {
     let config = KeystoneConfig {
         password: None,
         password_file: Some(path.clone()),
-        ..keystone.config(&keystone.url())
+        ..support::validator_config(&keystone, &keystone.url())
     };
     let validator = validator(config.clone());
     validator
@@ -278,7 +281,7 @@ async fn the_password_can_come_from_a_file() {
 #[tokio::test]
 async fn validation_latency_cold_and_warm() {
     let keystone = Keystone::get();
-    let validator = validator(keystone.config(&keystone.url()));
+    let validator = validator(support::validator_config(&keystone, &keystone.url()));
     let tokens = [
         keystone.token("ALICE").await,
         keystone.token("BOB").await,
