@@ -11,6 +11,7 @@ use std::time::Duration;
 use magnum::{Mesh, MeshConfig};
 use magnum_bus::BusConfig;
 use magnum_common::Shutdown;
+pub use magnum_testkit::keystone::Keystone;
 use serde_json::Value;
 
 pub use reqwest::StatusCode;
@@ -43,6 +44,33 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// The mesh on ephemeral loopback ports with the given storage and bus, no-auth identity.
+pub fn mesh_config(storage: Storage, nats: bool) -> MeshConfig {
+    let mut config = MeshConfig::default();
+    config.gateway.listen = loopback().to_string();
+    config.identity.listen = loopback();
+    config.bay.listen = loopback();
+    config.k8s.listen = loopback();
+    config.container.listen = loopback();
+    config.bay.database = match storage {
+        Storage::Postgres => magnum_testkit::postgres_config(),
+        Storage::Sqlite(dir) => magnum_db::DatabaseConfig {
+            url: format!("sqlite://{}", dir.join("bay.db").display()),
+            ..magnum_db::DatabaseConfig::default()
+        },
+    };
+    config.bus = if nats {
+        BusConfig {
+            url: magnum_testkit::nats_url(),
+            prefix: magnum_testkit::unique_name("it"),
+        }
+    } else {
+        BusConfig::default()
+    };
+    config.bay.bus = config.bus.clone();
+    config
+}
+
 impl TestMesh {
     /// Postgres + NATS JetStream, the production shape in one process.
     pub async fn start() -> Self {
@@ -50,29 +78,41 @@ impl TestMesh {
     }
 
     pub async fn start_with(storage: Storage, nats: bool) -> Self {
+        Self::start_config(mesh_config(storage, nats)).await
+    }
+
+    /// Real Keystone (`scripts/keystone.sh`) validates every token; Postgres and NATS.
+    /// Caches trust a validation for 1 s, so revocations show quickly. The gateway
+    /// listens on `gateway_listen` (the catalog's fixed ports for client tests).
+    pub async fn start_keystone(keystone: &Keystone, gateway_listen: &str) -> Self {
+        let mut config = mesh_config(Storage::Postgres, true);
+        let service = keystone.user("SERVICE");
+        config.gateway.listen = gateway_listen.to_owned();
+        config.gateway.www_authenticate_uri = Some(keystone.url());
+        config.identity.mode = identity_svc::Mode::Keystone;
+        config.identity.keystone = identity_svc::KeystoneConfig {
+            auth_url: keystone.url(),
+            username: service.name,
+            password: Some(identity_svc::Secret::new(service.password)),
+            project_name: service.project,
+            user_domain_name: service.domain.clone(),
+            project_domain_name: service.domain,
+            cache_ttl_secs: 1,
+            ..identity_svc::KeystoneConfig::default()
+        };
+        for auth in [
+            &mut config.gateway.auth,
+            &mut config.bay.auth,
+            &mut config.k8s.auth,
+            &mut config.container.auth,
+        ] {
+            auth.cache_ttl_secs = 1;
+        }
+        Self::start_config(config).await
+    }
+
+    pub async fn start_config(config: MeshConfig) -> Self {
         install_crypto_provider();
-        let mut config = MeshConfig::default();
-        config.gateway.listen = loopback().to_string();
-        config.identity.listen = loopback();
-        config.bay.listen = loopback();
-        config.k8s.listen = loopback();
-        config.container.listen = loopback();
-        config.bay.database = match storage {
-            Storage::Postgres => magnum_testkit::postgres_config(),
-            Storage::Sqlite(dir) => magnum_db::DatabaseConfig {
-                url: format!("sqlite://{}", dir.join("bay.db").display()),
-                ..magnum_db::DatabaseConfig::default()
-            },
-        };
-        config.bus = if nats {
-            BusConfig {
-                url: magnum_testkit::nats_url(),
-                prefix: magnum_testkit::unique_name("it"),
-            }
-        } else {
-            BusConfig::default()
-        };
-        config.bay.bus = config.bus.clone();
         let shutdown = Shutdown::new();
         let mesh = Mesh::start(config, shutdown.clone())
             .await

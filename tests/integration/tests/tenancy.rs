@@ -1,0 +1,396 @@
+//! The tenant matrix against real Keystone: every baymodel verb, over REST and gRPC, as
+//! the owner, another project's member and an admin; and the tokens that must not get in.
+//! Tenant B gets 404 (not 403) on A's private objects, so existence does not leak.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use magnum_integration_tests::{Keystone, Response, StatusCode, TestMesh, baymodel_body};
+use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
+use magnum_proto::bay::v1::{
+    BayModelSpec, DeleteBayModelRequest, GetBayModelRequest, ListBayModelsRequest,
+    UpdateBayModelRequest,
+};
+use magnum_proto::common::v1::ListOptions;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+struct Tokens {
+    alice: String,
+    bob: String,
+    admin: String,
+}
+
+async fn start() -> (TestMesh, Keystone, Tokens) {
+    let keystone = Keystone::get();
+    let mesh = TestMesh::start_keystone(&keystone, "127.0.0.1:0").await;
+    let tokens = Tokens {
+        alice: keystone.token("ALICE").await,
+        bob: keystone.token("BOB").await,
+        admin: keystone.token("ADMIN").await,
+    };
+    (mesh, keystone, tokens)
+}
+
+async fn call(
+    mesh: &TestMesh,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Response {
+    let mut request = mesh.http.request(method, mesh.url(path));
+    if let Some(token) = token {
+        request = request.header("X-Auth-Token", token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    Response::read(request.send().await.unwrap()).await
+}
+
+fn names(list: &Response) -> Vec<String> {
+    list.body["baymodels"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", list.text))
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn tenants_are_isolated_over_rest() {
+    let (mesh, keystone, tokens) = start().await;
+    let alice = Some(tokens.alice.as_str());
+    let bob = Some(tokens.bob.as_str());
+    let admin = Some(tokens.admin.as_str());
+
+    let private = call(
+        &mesh,
+        Method::POST,
+        "/v1/baymodels",
+        alice,
+        Some(baymodel_body("a-private")),
+    )
+    .await;
+    assert_eq!(private.status, StatusCode::CREATED, "{}", private.text);
+    let private = private.body["uuid"].as_str().unwrap().to_owned();
+    let mut public_body = baymodel_body("a-public");
+    public_body["public"] = json!(true);
+    let public = call(
+        &mesh,
+        Method::POST,
+        "/v1/baymodels",
+        alice,
+        Some(public_body),
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::CREATED, "{}", public.text);
+    let public = public.body["uuid"].as_str().unwrap().to_owned();
+
+    // The owner's project is the token's, never the body's.
+    let owner = keystone.user("ALICE");
+    let shown = call(
+        &mesh,
+        Method::GET,
+        &format!("/v1/baymodels/{private}"),
+        alice,
+        None,
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::OK);
+
+    // Tenant B: 404 for every verb on A's private baymodel, by uuid and by name.
+    let rename = json!([{"op": "replace", "path": "/name", "value": "taken"}]);
+    for ident in [private.as_str(), "a-private"] {
+        let path = format!("/v1/baymodels/{ident}");
+        for (method, body) in [
+            (Method::GET, None),
+            (Method::PATCH, Some(rename.clone())),
+            (Method::DELETE, None),
+        ] {
+            let response = call(&mesh, method.clone(), &path, bob, body).await;
+            assert_eq!(
+                response.status,
+                StatusCode::NOT_FOUND,
+                "bob {method} {path}: {}",
+                response.text
+            );
+        }
+    }
+    for path in ["/v1/baymodels", "/v1/baymodels/detail"] {
+        let list = call(&mesh, Method::GET, path, bob, None).await;
+        assert_eq!(names(&list), ["a-public"], "{path}");
+    }
+    // Public: readable by B, changed only by its owner.
+    let read = call(
+        &mesh,
+        Method::GET,
+        &format!("/v1/baymodels/{public}"),
+        bob,
+        None,
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK);
+    for (method, body) in [
+        (Method::PATCH, Some(rename.clone())),
+        (Method::DELETE, None),
+    ] {
+        let response = call(&mesh, method, &format!("/v1/baymodels/{public}"), bob, body).await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{}", response.text);
+        assert!(response.error_detail().contains("Policy doesn't allow"));
+    }
+    // Only admins may list every project.
+    let refused = call(
+        &mesh,
+        Method::GET,
+        "/v1/baymodels?all_tenants=true",
+        bob,
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    let everything = call(
+        &mesh,
+        Method::GET,
+        "/v1/baymodels?all_tenants=true",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(everything.status, StatusCode::OK, "{}", everything.text);
+    assert_eq!(names(&everything), ["a-private", "a-public"]);
+    let own_only = call(&mesh, Method::GET, "/v1/baymodels", admin, None).await;
+    assert_eq!(
+        names(&own_only),
+        ["a-public"],
+        "without the switch an admin lists its own project"
+    );
+    let admin_reads = call(
+        &mesh,
+        Method::GET,
+        &format!("/v1/baymodels/{private}"),
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(admin_reads.status, StatusCode::OK);
+
+    // A's objects are untouched; A can still change them.
+    let patched = call(
+        &mesh,
+        Method::PATCH,
+        &format!("/v1/baymodels/{private}"),
+        alice,
+        Some(rename),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    assert_eq!(owner.project, "tenant-a");
+    mesh.stop().await;
+}
+
+fn grpc_request<T>(token: Option<&str>, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(token) = token {
+        request
+            .metadata_mut()
+            .insert("x-auth-token", token.parse().unwrap());
+    }
+    // No-auth hints must count for nothing once Keystone decides.
+    request
+        .metadata_mut()
+        .insert("x-project-id", "tenant-a".parse().unwrap());
+    request
+        .metadata_mut()
+        .insert("x-roles", "admin".parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn tenants_are_isolated_over_grpc() {
+    let (mesh, _keystone, tokens) = start().await;
+    let created = call(
+        &mesh,
+        Method::POST,
+        "/v1/baymodels",
+        Some(&tokens.alice),
+        Some(baymodel_body("g-private")),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let uuid = created.body["uuid"].as_str().unwrap().to_owned();
+
+    let mut client = BayModelServiceClient::connect(format!("http://{}", mesh.bay))
+        .await
+        .unwrap();
+    let bob = Some(tokens.bob.as_str());
+    let get = client
+        .get_bay_model(grpc_request(
+            bob,
+            GetBayModelRequest {
+                ident: uuid.clone(),
+            },
+        ))
+        .await;
+    assert_eq!(get.unwrap_err().code(), tonic::Code::NotFound);
+    let update = client
+        .update_bay_model(grpc_request(
+            bob,
+            UpdateBayModelRequest {
+                ident: uuid.clone(),
+                spec: Some(BayModelSpec {
+                    name: Some("taken".into()),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["name".into()],
+                }),
+            },
+        ))
+        .await;
+    assert_eq!(update.unwrap_err().code(), tonic::Code::NotFound);
+    let delete = client
+        .delete_bay_model(grpc_request(
+            bob,
+            DeleteBayModelRequest {
+                ident: uuid.clone(),
+            },
+        ))
+        .await;
+    assert_eq!(delete.unwrap_err().code(), tonic::Code::NotFound);
+    let listed = client
+        .list_bay_models(grpc_request(bob, ListBayModelsRequest { options: None }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.baymodels.is_empty());
+    let all = client
+        .list_bay_models(grpc_request(
+            bob,
+            ListBayModelsRequest {
+                options: Some(ListOptions {
+                    all_projects: true,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await;
+    assert_eq!(all.unwrap_err().code(), tonic::Code::PermissionDenied);
+
+    for token in [None, Some("garbage"), Some("")] {
+        let status = client
+            .get_bay_model(grpc_request(
+                token,
+                GetBayModelRequest {
+                    ident: uuid.clone(),
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated, "{token:?}");
+    }
+    let own = client
+        .get_bay_model(grpc_request(
+            Some(&tokens.alice),
+            GetBayModelRequest {
+                ident: uuid.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.name.as_deref(), Some("g-private"));
+    let admin_all = client
+        .list_bay_models(grpc_request(
+            Some(&tokens.admin),
+            ListBayModelsRequest {
+                options: Some(ListOptions {
+                    all_projects: true,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(admin_all.baymodels.iter().any(|m| m.uuid == uuid));
+    mesh.stop().await;
+}
+
+/// Flips one character in the middle of a token.
+fn tampered(token: &str) -> String {
+    let mut chars: Vec<char> = token.chars().collect();
+    let middle = chars.len() / 2;
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
+#[tokio::test]
+async fn bad_tokens_get_401_in_magnums_format() {
+    let (mesh, keystone, tokens) = start().await;
+    let tampered = tampered(&tokens.alice);
+    for token in [
+        None,
+        Some(""),
+        Some("garbage"),
+        Some(tampered.as_str()),
+        Some(&"x".repeat(10_000)),
+    ] {
+        let response = call(
+            &mesh,
+            Method::GET,
+            "/v1/baymodels",
+            token.map(|t| &*t),
+            None,
+        )
+        .await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNAUTHORIZED,
+            "{:?}",
+            token.map(|t| &t[..t.len().min(20)])
+        );
+        response.error_detail();
+        let challenge = response
+            .headers
+            .get("www-authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(challenge, format!("Keystone uri=\"{}\"", keystone.url()));
+    }
+    // Public documents need no token.
+    assert_eq!(
+        call(&mesh, Method::GET, "/", None, None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&mesh, Method::GET, "/v1", None, None).await.status,
+        StatusCode::OK
+    );
+
+    // A revoked token stops working once the caches' TTL (1 s here) has passed.
+    let doomed = keystone.token("BOB").await;
+    let before = call(&mesh, Method::GET, "/v1/baymodels", Some(&doomed), None).await;
+    assert_eq!(before.status, StatusCode::OK);
+    keystone.revoke(&doomed).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let after = call(&mesh, Method::GET, "/v1/baymodels", Some(&doomed), None).await;
+        if after.status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(after.status, StatusCode::OK);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "revoked token still accepted after 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Other tokens are unaffected.
+    let still = call(&mesh, Method::GET, "/v1/baymodels", Some(&tokens.bob), None).await;
+    assert_eq!(still.status, StatusCode::OK);
+    mesh.stop().await;
+}
