@@ -338,14 +338,7 @@ async fn bad_tokens_get_401_in_magnums_format() {
         Some(tampered.as_str()),
         Some(&"x".repeat(10_000)),
     ] {
-        let response = call(
-            &mesh,
-            Method::GET,
-            "/v1/baymodels",
-            token.map(|t| &*t),
-            None,
-        )
-        .await;
+        let response = call(&mesh, Method::GET, "/v1/baymodels", token, None).await;
         assert_eq!(
             response.status,
             StatusCode::UNAUTHORIZED,
