@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cli;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -3,63 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
 use magnum_integration_tests::TestMesh;
-
-/// Path of the `magnum` executable of python-magnumclient 2.17.0.
-fn magnum_cli() -> String {
-    std::env::var("MAGNUM_TEST_MAGNUMCLIENT_217").unwrap_or_else(|_| {
-        let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.deps/venv-magnumclient-2.17.0/bin/magnum");
-        assert!(
-            std::path::Path::new(default).exists(),
-            "python-magnumclient 2.17.0 is not installed: run `make test-deps` (or set MAGNUM_TEST_MAGNUMCLIENT_217)"
-        );
-        default.to_owned()
-    })
-}
-
-struct Cli {
-    program: String,
-    endpoint: String,
-}
-
-impl Cli {
-    /// Runs one command; returns (success, stdout + stderr).
-    async fn run(&self, args: &[&str]) -> (bool, String) {
-        let output = tokio::time::timeout(
-            Duration::from_secs(60),
-            tokio::process::Command::new(&self.program)
-                .args(["--os-token", "x", "--os-endpoint-override", &self.endpoint])
-                .args(args)
-                .kill_on_drop(true)
-                .output(),
-        )
-        .await
-        .expect("magnum CLI finished within 60 s")
-        .expect("magnum CLI runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let (success, text) = self.run(args).await;
-        assert!(success, "magnum {args:?} failed:\n{text}");
-        text
-    }
-}
+use magnum_integration_tests::cli::MagnumCli;
 
 #[tokio::test]
 async fn magnumclient_2_17_manages_baymodels() {
     let mesh = TestMesh::start().await;
-    let cli = Cli {
-        program: magnum_cli(),
-        endpoint: mesh.endpoint(),
-    };
+    let endpoint = mesh.endpoint();
+    let cli =
+        MagnumCli::v2_17().with_args(&["--os-token", "x", "--os-endpoint-override", &endpoint]);
 
     let created = cli
         .ok(&[

@@ -1,0 +1,96 @@
+//! Running the real python-magnumclient CLIs that `make test-deps` installs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn deps_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.deps"))
+}
+
+fn installed(env_var: &str, default: PathBuf, what: &str) -> String {
+    if let Ok(path) = std::env::var(env_var) {
+        return path;
+    }
+    assert!(
+        default.exists(),
+        "{what} is not installed: run `make test-deps` (or set {env_var})"
+    );
+    default.display().to_string()
+}
+
+/// One version's `magnum` command, with the environment it runs in.
+pub struct MagnumCli {
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl MagnumCli {
+    /// python-magnumclient 2.17.0's `magnum`.
+    pub fn v2_17() -> Self {
+        let program = installed(
+            "MAGNUM_TEST_MAGNUMCLIENT_217",
+            deps_dir().join("venv-magnumclient-2.17.0/bin/magnum"),
+            "python-magnumclient 2.17.0",
+        );
+        Self {
+            argv: vec![program],
+            env: Vec::new(),
+        }
+    }
+
+    /// python-magnumclient 1.1.0's `magnum`, through its Python 3 launcher.
+    pub fn v1_1() -> Self {
+        let python = installed(
+            "MAGNUM_TEST_MAGNUMCLIENT_110_PYTHON",
+            deps_dir().join("venv-magnumclient-1.1.0/bin/python"),
+            "python-magnumclient 1.1.0",
+        );
+        let launcher = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/magnumclient/launch-1.1.0.py"
+        );
+        Self {
+            argv: vec![python, launcher.to_owned()],
+            env: Vec::new(),
+        }
+    }
+
+    /// Arguments put before every command (e.g. `--os-token x`).
+    pub fn with_args(mut self, args: &[&str]) -> Self {
+        self.argv.extend(args.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
+    pub fn with_env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs one command; returns (success, stdout + stderr).
+    pub async fn run(&self, args: &[&str]) -> (bool, String) {
+        let mut command = tokio::process::Command::new(&self.argv[0]);
+        command.args(&self.argv[1..]).args(args).kill_on_drop(true);
+        // Only what the test says: no OS_* of the developer's shell leaks in.
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("OS_")) {
+            command.env_remove(name);
+        }
+        command.envs(self.env.iter().cloned());
+        let output = tokio::time::timeout(Duration::from_secs(90), command.output())
+            .await
+            .expect("magnum CLI finished within 90 s")
+            .expect("magnum CLI runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+
+    /// Runs one command that must succeed; returns its output.
+    pub async fn ok(&self, args: &[&str]) -> String {
+        let (success, text) = self.run(args).await;
+        assert!(success, "magnum {args:?} failed:\n{text}");
+        text
+    }
+}

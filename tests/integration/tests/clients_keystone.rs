@@ -1,0 +1,103 @@
+//! The real clients log in to Keystone and find the gateway in its catalog, as users
+//! run them: python-magnumclient 1.1.0 (service type `container`, RegionTwo) and 2.17.0
+//! (`container-infra`, RegionOne). The catalog points at fixed gateway ports, one per
+//! region, so the two tests run side by side.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use magnum_integration_tests::cli::MagnumCli;
+use magnum_integration_tests::{Keystone, TestMesh};
+
+/// The gateway address the catalog lists for `region` (1 or 2).
+fn catalog_gateway(keystone: &Keystone, region: u8) -> (String, String) {
+    let name = keystone.var(&format!("REGION{region}"));
+    let port = keystone.var(&format!("REGION{region}_GATEWAY_PORT"));
+    (name, format!("127.0.0.1:{port}"))
+}
+
+/// A user's CLI environment, Keystone v3 style (2.x reads these).
+fn as_user(cli: MagnumCli, keystone: &Keystone, key: &str, region: &str) -> MagnumCli {
+    let user = keystone.user(key);
+    cli.with_env("OS_AUTH_URL", &keystone.url())
+        .with_env("OS_USERNAME", &user.name)
+        .with_env("OS_PASSWORD", &user.password)
+        .with_env("OS_PROJECT_NAME", &user.project)
+        .with_env("OS_TENANT_NAME", &user.project)
+        .with_env("OS_USER_DOMAIN_NAME", &user.domain)
+        .with_env("OS_PROJECT_DOMAIN_NAME", &user.domain)
+        .with_env("OS_REGION_NAME", region)
+}
+
+/// Create, list, show, update and delete a baymodel as alice, and check bob never sees it.
+async fn baymodel_lifecycle(alice: &MagnumCli, bob: &MagnumCli, name: &str) {
+    let created = alice
+        .ok(&[
+            "baymodel-create",
+            "--name",
+            name,
+            "--image-id",
+            "fedora-atomic",
+            "--keypair-id",
+            "default",
+            "--external-network-id",
+            "public",
+            "--coe",
+            "swarm",
+        ])
+        .await;
+    assert!(created.contains(name), "{created}");
+    assert!(created.contains("swarm"), "{created}");
+
+    let listed = alice.ok(&["baymodel-list"]).await;
+    assert!(listed.contains(name), "{listed}");
+    let shown = alice.ok(&["baymodel-show", name]).await;
+    assert!(
+        shown.contains("docker"),
+        "the swarm default network driver: {shown}"
+    );
+
+    let theirs = bob.ok(&["baymodel-list"]).await;
+    assert!(
+        !theirs.contains(name),
+        "bob must not see alice's baymodel: {theirs}"
+    );
+    let (found, text) = bob.run(&["baymodel-show", name]).await;
+    assert!(!found, "bob must not read alice's baymodel: {text}");
+
+    let renamed = format!("{name}-renamed");
+    let updated = alice
+        .ok(&[
+            "baymodel-update",
+            name,
+            "replace",
+            &format!("name={renamed}"),
+        ])
+        .await;
+    assert!(updated.contains(&renamed), "{updated}");
+    let deleted = alice.ok(&["baymodel-delete", &renamed]).await;
+    assert!(!deleted.contains("failed"), "{deleted}");
+    let listed = alice.ok(&["baymodel-list"]).await;
+    assert!(!listed.contains(&renamed), "{listed}");
+}
+
+#[tokio::test]
+async fn magnumclient_2_17_finds_the_gateway_in_the_catalog() {
+    let keystone = Keystone::get();
+    let (region, gateway) = catalog_gateway(&keystone, 1);
+    let mesh = TestMesh::start_keystone(&keystone, &gateway).await;
+    let alice = as_user(MagnumCli::v2_17(), &keystone, "ALICE", &region);
+    let bob = as_user(MagnumCli::v2_17(), &keystone, "BOB", &region);
+    baymodel_lifecycle(&alice, &bob, "catalog-217").await;
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
+    let keystone = Keystone::get();
+    let (region, gateway) = catalog_gateway(&keystone, 2);
+    let mesh = TestMesh::start_keystone(&keystone, &gateway).await;
+    let alice = as_user(MagnumCli::v1_1(), &keystone, "ALICE", &region);
+    let bob = as_user(MagnumCli::v1_1(), &keystone, "BOB", &region);
+    baymodel_lifecycle(&alice, &bob, "catalog-110").await;
+    mesh.stop().await;
+}
