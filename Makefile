@@ -1,0 +1,69 @@
+# magnum-rs: `make` (or `make help`) lists the targets.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+CARGO ?= cargo
+# make run DATA_DIR=/tmp/magnum CONFIG=my.toml ARGS=...
+DATA_DIR ?=
+CONFIG ?=
+ARGS ?=
+
+# CI builds from a cold target/: incremental compilation only costs time there.
+ifneq ($(CI),)
+export CARGO_INCREMENTAL := 0
+FAIL_FAST := --no-fail-fast
+endif
+
+# Env files the dependency scripts write: scripts/test-deps.sh (database, NATS, client)
+# and scripts/keystone.sh (Keystone), when present.
+TEST_ENV_FILES := .deps/test-env .deps/keystone-env
+
+.PHONY: help run build fmt lint test-deps test test-unit bench clean-deps
+
+help: ## Show this help
+	@echo "magnum-rs: make <target>"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+run: ## Everything in one process (SQLite under ./data, in-process bus, no-auth) on http://127.0.0.1:9511
+	$(CARGO) run --release -p magnum -- $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
+
+build: ## Build every crate (debug)
+	$(CARGO) build --workspace --all-targets
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+lint: ## rustfmt check, clippy -D warnings, and domain purity (no transport/storage crates in services/*/src/domain)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@bash scripts/lint-domain.sh
+
+test-deps: ## Install/start Postgres, NATS+JetStream, python-magnumclient 2.17.0 (and Keystone); write .deps/*-env
+	@bash scripts/test-deps.sh
+	@if [ -f scripts/keystone.sh ]; then bash scripts/keystone.sh start; fi
+
+test: ## test-deps, then lint, then every test (nextest when installed), against real Postgres and NATS
+	@$(MAKE) test-deps
+	@$(MAKE) lint
+	@set -a; for f in $(TEST_ENV_FILES); do if [ -f "$$f" ]; then . "./$$f"; fi; done; set +a; \
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		echo "+ $(CARGO) nextest run --workspace $(FAIL_FAST)"; \
+		$(CARGO) nextest run --workspace $(FAIL_FAST); \
+		echo "+ $(CARGO) test --workspace --doc $(FAIL_FAST)"; \
+		$(CARGO) test --workspace --doc $(FAIL_FAST); \
+	else \
+		echo "+ $(CARGO) test --workspace $(FAIL_FAST)"; \
+		$(CARGO) test --workspace $(FAIL_FAST); \
+	fi
+
+test-unit: ## Unit tests only: no Postgres, NATS or client needed
+	$(CARGO) test --workspace --lib
+
+bench: test-deps ## Load through the gateway against real Postgres: req/s, p50/p99 latency, RSS (not part of test)
+	@bash scripts/bench.sh
+
+clean-deps: ## Remove .deps/ (virtualenv, oha, env files; stops our Keystone first); leaves Postgres and NATS alone
+	@if [ -f scripts/keystone.sh ] && [ -d .deps/keystone ]; then bash scripts/keystone.sh stop; fi
+	rm -rf .deps
