@@ -35,24 +35,25 @@ build: ## Build every crate (debug)
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
-lint: ## rustfmt check, clippy -D warnings, and domain purity (no transport/storage crates in services/*/src/domain)
+lint: ## rustfmt check, clippy -D warnings, domain purity and structural tenant scoping
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@bash scripts/lint-domain.sh
+	@bash scripts/lint-tenancy.sh
 
-test-deps: ## Install/start Postgres, NATS+JetStream, python-magnumclient 2.17.0 (and Keystone); write .deps/*-env
+test-deps: ## Install/start Postgres, NATS+JetStream, Keystone, python-magnumclient 2.17.0 and 1.1.0; write .deps/*-env
 	@bash scripts/test-deps.sh
-	@if [ -f scripts/keystone.sh ]; then bash scripts/keystone.sh start; fi
+	@bash scripts/keystone.sh start
 
-test: ## test-deps, then lint, then every test (nextest when installed), against real Postgres and NATS
+test: ## test-deps, then lint, then every test (nextest when installed), against real Postgres, NATS and Keystone
 	@$(MAKE) test-deps
 	@$(MAKE) lint
 	@set -a; for f in $(TEST_ENV_FILES); do if [ -f "$$f" ]; then . "./$$f"; fi; done; set +a; \
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		echo "+ $(CARGO) nextest run --workspace $(FAIL_FAST)"; \
-		$(CARGO) nextest run --workspace $(FAIL_FAST); \
 		echo "+ $(CARGO) test --workspace --doc $(FAIL_FAST)"; \
 		$(CARGO) test --workspace --doc $(FAIL_FAST); \
+		echo "+ $(CARGO) nextest run --workspace $(FAIL_FAST)"; \
+		$(CARGO) nextest run --workspace $(FAIL_FAST); \
 	else \
 		echo "+ $(CARGO) test --workspace $(FAIL_FAST)"; \
 		$(CARGO) test --workspace $(FAIL_FAST); \
@@ -65,5 +66,5 @@ bench: test-deps ## Load through the gateway against real Postgres: req/s, p50/p
 	@bash scripts/bench.sh
 
 clean-deps: ## Remove .deps/ (virtualenv, oha, env files; stops our Keystone first); leaves Postgres and NATS alone
-	@if [ -f scripts/keystone.sh ] && [ -d .deps/keystone ]; then bash scripts/keystone.sh stop; fi
+	@if [ -d .deps/keystone ]; then bash scripts/keystone.sh stop; fi
 	rm -rf .deps
