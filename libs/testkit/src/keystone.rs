@@ -78,14 +78,18 @@ impl Keystone {
             .json(&body)
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|error| {
+                panic!(
+                    "Keystone unreachable for the login of {}: {error}",
+                    user.name
+                )
+            });
         assert_eq!(response.status(), 201, "login of {}", user.name);
         response
             .headers()
             .get("x-subject-token")
-            .unwrap()
-            .to_str()
-            .unwrap()
+            .and_then(|token| token.to_str().ok())
+            .unwrap_or_else(|| panic!("Keystone sent no X-Subject-Token for {}", user.name))
             .to_owned()
     }
 
@@ -97,7 +101,7 @@ impl Keystone {
             .header("x-subject-token", token)
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|error| panic!("Keystone unreachable for a revocation: {error}"));
         assert_eq!(response.status(), 204, "revocation");
     }
 }
@@ -107,5 +111,5 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
+        .unwrap_or_else(|error| panic!("cannot build an HTTP client: {error}"))
 }
