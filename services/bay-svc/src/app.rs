@@ -1,4 +1,4 @@
-//! Use cases: what a caller may do with baymodels. Each takes the caller's
+//! Use cases: what a caller may do with baymodels and nodes. Each takes the caller's
 //! `RequestContext`, applies policy and tenancy, and returns domain values or the crate
 //! `Error`; the gRPC handlers (and, later, bus workers) are thin layers on top.
 
@@ -14,7 +14,8 @@ use crate::domain::baymodel::{
 };
 use crate::domain::event::{Actor, BayModelChange, BayModelEvent};
 use crate::domain::listing::{Page, PageRequest, SortDir};
-use crate::domain::ports::BayModelRepository;
+use crate::domain::node::{self, NewNode, Node, NodeChanges, NodeSortKey};
+use crate::domain::ports::{BayModelRepository, NodeRepository};
 use crate::error::{Error, Result};
 
 /// A list request as the caller gave it (unchecked).
@@ -28,7 +29,7 @@ pub struct ListQuery {
     pub sort_key: String,
     /// `asc` (or empty) or `desc`.
     pub sort_dir: String,
-    /// Admins only: every project's baymodels.
+    /// Admins only: every project's objects.
     pub all_projects: bool,
 }
 
@@ -108,14 +109,7 @@ impl BayModels {
             SortDir::parse(&query.sort_dir)?,
         )?;
         let items = self.repository.list(&scope, &page).await?;
-        // Magnum offers a next page whenever this one is full, even if nothing follows.
-        let full = u32::try_from(items.len()).is_ok_and(|len| len == page.size);
-        let next_marker = if full {
-            items.last().map(|last| last.uuid)
-        } else {
-            None
-        };
-        Ok(Page { items, next_marker })
+        Ok(page_of(items, page.size, |baymodel| baymodel.uuid))
     }
 
     /// Applies `changes`; only the owner's project (or an admin) may.
@@ -172,6 +166,118 @@ impl BayModels {
             (None, _) => Err(Error::BayModelNotFound(ident.to_owned())),
         }
     }
+}
+
+/// The node use cases: pure records, each project seeing and changing only its own
+/// (admins: every project's). Nodes emit no events.
+#[derive(Clone)]
+pub struct Nodes {
+    repository: Arc<dyn NodeRepository>,
+    policy: Policy,
+}
+
+impl Nodes {
+    /// The use cases on top of `repository`, under `policy`.
+    pub fn new(repository: Arc<dyn NodeRepository>, policy: Policy) -> Self {
+        Self { repository, policy }
+    }
+
+    /// Checks `rule` for the caller against `owner`'s node, or the caller's own ids.
+    fn enforce(&self, rule: &str, ctx: &RequestContext, owner: Option<&Node>) -> Result<()> {
+        let target = match owner {
+            Some(node) => Target::new(&node.project_id, &node.user_id),
+            None => Target::from(ctx),
+        };
+        Ok(self
+            .policy
+            .enforce(rule, &Credentials::from(ctx), &target)?)
+    }
+
+    /// Creates a node owned by the caller's project and user.
+    #[tracing::instrument(skip_all)]
+    pub async fn create(&self, ctx: &RequestContext, new: NewNode) -> Result<Node> {
+        self.enforce("node:create", ctx, None)?;
+        let owner = Owner {
+            project_id: ctx.project_id.clone(),
+            user_id: ctx.user_id.clone(),
+        };
+        let node = new.into_node(owner, now())?;
+        self.repository.insert(&node).await?;
+        tracing::info!(node = %node.uuid, "node created");
+        Ok(node)
+    }
+
+    /// A node by uuid (names are refused): the caller's own, or (admins) any.
+    #[tracing::instrument(skip_all, fields(uuid = %ident))]
+    pub async fn get(&self, ctx: &RequestContext, ident: &str) -> Result<Node> {
+        self.enforce("node:get", ctx, None)?;
+        self.find(&ctx.object_scope(), ident).await
+    }
+
+    /// The caller's project's nodes; with `all_projects`, admins get every project's.
+    #[tracing::instrument(skip_all)]
+    pub async fn list(&self, ctx: &RequestContext, query: ListQuery) -> Result<Page<Node>> {
+        self.enforce("node:get_all", ctx, None)?;
+        let scope = if query.all_projects {
+            self.enforce("node:get_all_all_projects", ctx, None)?;
+            Scope::AllProjects
+        } else {
+            Scope::Project(ctx.project_id.clone())
+        };
+        let page = PageRequest::new(
+            query.page_size,
+            &query.page_token,
+            NodeSortKey::parse(&query.sort_key)?,
+            SortDir::parse(&query.sort_dir)?,
+        )?;
+        let items = self.repository.list(&scope, &page).await?;
+        Ok(page_of(items, page.size, |node| node.uuid))
+    }
+
+    /// Applies `changes`; only the owner's project (or an admin) may.
+    #[tracing::instrument(skip_all, fields(uuid = %ident))]
+    pub async fn update(
+        &self,
+        ctx: &RequestContext,
+        ident: &str,
+        changes: NodeChanges,
+    ) -> Result<Node> {
+        let scope = ctx.object_scope();
+        let current = self.find(&scope, ident).await?;
+        self.enforce("node:update", ctx, Some(&current))?;
+        let updated = current.apply(&changes, now())?;
+        self.repository.update(&scope, &updated).await?;
+        tracing::info!(node = %updated.uuid, "node updated");
+        Ok(updated)
+    }
+
+    /// Deletes a node; only the owner's project (or an admin) may.
+    #[tracing::instrument(skip_all, fields(uuid = %ident))]
+    pub async fn delete(&self, ctx: &RequestContext, ident: &str) -> Result<()> {
+        let scope = ctx.object_scope();
+        let current = self.find(&scope, ident).await?;
+        self.enforce("node:delete", ctx, Some(&current))?;
+        self.repository.delete(&scope, current.uuid).await?;
+        tracing::info!(node = %current.uuid, "node deleted");
+        Ok(())
+    }
+
+    /// Resolves a uuid within `scope`; anything else is "Expected a uuid" (400).
+    async fn find(&self, scope: &Scope, ident: &str) -> Result<Node> {
+        let uuid = node::parse_ident(ident)?;
+        self.repository
+            .find_by_uuid(scope, uuid)
+            .await?
+            .ok_or_else(|| Error::NodeNotFound(ident.to_owned()))
+    }
+}
+
+/// A page of `items` asked for with `size`. Magnum offers a next page whenever this one
+/// is full, even if nothing follows.
+fn page_of<T>(items: Vec<T>, size: u32, uuid: impl Fn(&T) -> Uuid) -> Page<T> {
+    let full = u32::try_from(items.len()).is_ok_and(|len| len == size);
+    let next_marker = if full { items.last().map(uuid) } else { None };
+    Page { items, next_marker }
 }
 
 /// Now, at the precision every database keeps (microseconds), so what is returned equals

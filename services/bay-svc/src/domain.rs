@@ -5,4 +5,5 @@
 pub mod baymodel;
 pub mod event;
 pub mod listing;
+pub mod node;
 pub mod ports;

@@ -43,6 +43,13 @@ pub enum Error {
     AmbiguousBayModelName(String),
     #[error("A baymodel with UUID {0} already exists.")]
     BayModelExists(Uuid),
+    #[error("Node {0} could not be found.")]
+    NodeNotFound(String),
+    #[error("A node with UUID {0} already exists.")]
+    NodeExists(Uuid),
+    /// `ironic_node_id` is unique across every project's nodes.
+    #[error("A node with ironic_node_id {0} already exists.")]
+    IronicNodeIdTaken(String),
     /// Policy refuses the action ("Policy doesn't allow <rule> to be performed.").
     #[error(transparent)]
     PolicyForbids(#[from] magnum_policy::Forbidden),
@@ -59,8 +66,12 @@ pub enum Error {
     #[error("cannot record the event in the outbox")]
     EventNotRecorded(#[source] Cause),
     /// A stored row that the domain cannot read back (a bug or a hand-edited row).
-    #[error("stored baymodel {uuid} is corrupt: {reason}")]
-    CorruptRecord { uuid: String, reason: String },
+    #[error("stored {kind} {uuid} is corrupt: {reason}")]
+    CorruptRecord {
+        kind: &'static str,
+        uuid: String,
+        reason: String,
+    },
 }
 
 /// The crate's result type.
@@ -77,8 +88,11 @@ impl magnum_common::ServiceError for Error {
             | Self::InvalidSortDir(_)
             | Self::UnknownUpdateField(_)
             | Self::ImmutableField(_) => ErrorCode::InvalidArgument,
-            Self::BayModelNotFound(_) => ErrorCode::NotFound,
-            Self::AmbiguousBayModelName(_) | Self::BayModelExists(_) => ErrorCode::Conflict,
+            Self::BayModelNotFound(_) | Self::NodeNotFound(_) => ErrorCode::NotFound,
+            Self::AmbiguousBayModelName(_)
+            | Self::BayModelExists(_)
+            | Self::NodeExists(_)
+            | Self::IronicNodeIdTaken(_) => ErrorCode::Conflict,
             Self::PolicyForbids(_) | Self::PublishForbidden => ErrorCode::Forbidden,
             Self::DatabaseUnavailable(_) => ErrorCode::Unavailable,
             Self::Database(_) | Self::EventNotRecorded(_) | Self::CorruptRecord { .. } => {
@@ -113,6 +127,18 @@ mod tests {
             Error::InvalidSortKey("foo".into()).to_string(),
             "The sort_key value \"foo\" is an invalid field for sorting"
         );
+        assert_eq!(
+            Error::NodeNotFound("x".into()).to_string(),
+            "Node x could not be found."
+        );
+        assert_eq!(
+            Error::InvalidUuid("my-node".into()).to_string(),
+            "Expected a uuid but received my-node."
+        );
+        assert_eq!(
+            Error::IronicNodeIdTaken("ironic-1".into()).to_string(),
+            "A node with ironic_node_id ironic-1 already exists."
+        );
     }
 
     #[test]
@@ -128,6 +154,10 @@ mod tests {
                 ErrorCode::Conflict,
             ),
             (Error::BayModelExists(Uuid::nil()), ErrorCode::Conflict),
+            (Error::NodeNotFound("x".into()), ErrorCode::NotFound),
+            (Error::NodeExists(Uuid::nil()), ErrorCode::Conflict),
+            (Error::IronicNodeIdTaken("i".into()), ErrorCode::Conflict),
+            (Error::InvalidUuid("x".into()), ErrorCode::InvalidArgument),
             (
                 Error::PolicyForbids(magnum_policy::Forbidden {
                     rule: "baymodel:update".into(),

@@ -4,7 +4,7 @@
 mod convert;
 mod server;
 
-pub use server::BayModelApi;
+pub use server::{BayModelApi, NodeApi};
 
 use crate::error::Error;
 

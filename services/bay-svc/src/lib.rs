@@ -1,4 +1,5 @@
-//! bay-svc: baymodels (cluster templates) now; bays, nodes and bay certificates follow.
+//! bay-svc: baymodels (cluster templates) and node records now; bays and bay certificates
+//! follow.
 //!
 //! Layers, from the inside out: `domain` (types, validation, ports; no I/O), `app` (use
 //! cases with policy and tenancy), `store` (sea-orm repositories, migrations, outbox),
@@ -16,7 +17,7 @@ use magnum_proto::bay::v1::bay_service_server::{BayService, BayServiceServer};
 use magnum_proto::bay::v1::certificate_service_server::{
     CertificateService, CertificateServiceServer,
 };
-use magnum_proto::bay::v1::node_service_server::{NodeService, NodeServiceServer};
+use magnum_proto::bay::v1::node_service_server::NodeServiceServer;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -35,7 +36,7 @@ pub use error::{Error, Result};
 pub struct Config {
     /// gRPC listen address.
     pub listen: SocketAddr,
-    /// Where the baymodels (and the outbox) live.
+    /// Where the baymodels, nodes (and the outbox) live.
     pub database: DatabaseConfig,
     /// The bus the outbox relay publishes events to.
     pub bus: magnum_bus::BusConfig,
@@ -96,7 +97,8 @@ pub async fn serve(
     let repository =
         store::SqlBayModelRepository::new(db.clone()).with_outbox_notifier(relay.notifier());
     let relay_task = relay.spawn(relay_shutdown.clone());
-    let baymodels = app::BayModels::new(Arc::new(repository), policy);
+    let baymodels = app::BayModels::new(Arc::new(repository), policy.clone());
+    let nodes = app::Nodes::new(Arc::new(store::SqlNodeRepository::new(db.clone())), policy);
 
     tracing::info!(addr = %listener.local_addr()?, "bay-svc listening");
     let served = GrpcServer::new(Some(authenticator))
@@ -104,7 +106,7 @@ pub async fn serve(
             baymodels,
         )))
         .add_service(BayServiceServer::new(NotYetImplemented))
-        .add_service(NodeServiceServer::new(NotYetImplemented))
+        .add_service(NodeServiceServer::new(grpc::NodeApi::new(nodes)))
         .add_service(CertificateServiceServer::new(NotYetImplemented))
         .serve(listener, shutdown)
         .await;
@@ -119,12 +121,11 @@ pub async fn serve(
     served.context("gRPC server failed")
 }
 
-/// Bays, nodes and certificates answer UNIMPLEMENTED (the generated defaults) until
+/// Bays and certificates answer UNIMPLEMENTED (the generated defaults) until
 /// their issue lands.
 struct NotYetImplemented;
 
 impl BayService for NotYetImplemented {}
-impl NodeService for NotYetImplemented {}
 impl CertificateService for NotYetImplemented {}
 
 #[cfg(test)]

@@ -2,9 +2,12 @@
 //! here; the rest of the crate sees the domain types and the ports this implements.
 
 mod entities;
+mod keyset;
 mod migration;
+mod node_repository;
 mod outbox;
 mod repository;
 
 pub use migration::Migrator;
+pub use node_repository::SqlNodeRepository;
 pub use repository::SqlBayModelRepository;

@@ -11,6 +11,8 @@ use magnum_common::{RequestContext, Shutdown};
 use magnum_proto::bay::v1 as pb;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
+use magnum_proto::bay::v1::certificate_service_client::CertificateServiceClient;
+use magnum_proto::bay::v1::node_service_client::NodeServiceClient;
 use magnum_proto::common::v1::ListOptions;
 use magnum_proto::events::v1::BayModelChanged;
 use magnum_proto::events::v1::bay_model_changed::Change;
@@ -184,6 +186,54 @@ async fn serve_and_call(database: magnum_db::DatabaseConfig) {
         .await
         .unwrap_err();
     assert_eq!(bays.code(), Code::Unimplemented);
+    let certificates = CertificateServiceClient::new(mesh.channel.clone())
+        .get_ca_certificate(magnum_grpc::client::request(
+            &alice,
+            pb::GetCaCertificateRequest::default(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(certificates.code(), Code::Unimplemented);
+
+    // Nodes are served: records scoped to their project, looked up by uuid only.
+    let mut nodes = NodeServiceClient::new(mesh.channel.clone());
+    let node = nodes
+        .create_node(magnum_grpc::client::request(
+            &alice,
+            pb::CreateNodeRequest {
+                spec: Some(pb::NodeSpec {
+                    r#type: Some("virt".to_owned()),
+                    ironic_node_id: Some("ironic-served".to_owned()),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(node.project_id, "project-a");
+    let get_node = |ctx: &RequestContext, uuid: &str| {
+        magnum_grpc::client::request(
+            ctx,
+            pb::GetNodeRequest {
+                uuid: uuid.to_owned(),
+            },
+        )
+    };
+    let found = nodes
+        .get_node(get_node(&alice, &node.uuid))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found, node);
+    let hidden = nodes
+        .get_node(get_node(&bob, &node.uuid))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
+    let by_name = nodes.get_node(get_node(&alice, "virt")).await.unwrap_err();
+    assert_eq!(by_name.code(), Code::InvalidArgument);
+    assert_eq!(by_name.message(), "Expected a uuid but received virt.");
 
     // Graceful stop: both servers return cleanly.
     mesh.shutdown.cancel();

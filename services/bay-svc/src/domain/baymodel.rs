@@ -487,7 +487,7 @@ fn validated(input: NewBayModel, identity: Identity) -> Result<BayModel> {
 }
 
 /// WSME's `InvalidInput`.
-fn invalid(field: &'static str, value: &str, reason: &str) -> Error {
+pub(crate) fn invalid(field: &'static str, value: &str, reason: &str) -> Error {
     Error::InvalidField {
         field,
         value: value.to_owned(),
@@ -506,7 +506,11 @@ fn required_bounded(field: &'static str, value: Option<String>) -> Result<String
 }
 
 /// `min`..=255 characters when given.
-fn bounded(field: &'static str, value: Option<String>, min: usize) -> Result<Option<String>> {
+pub(crate) fn bounded(
+    field: &'static str,
+    value: Option<String>,
+    min: usize,
+) -> Result<Option<String>> {
     if let Some(value) = &value {
         check_length(field, value, min, Some(MAX_STRING_LENGTH))?;
     }

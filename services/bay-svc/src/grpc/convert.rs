@@ -10,6 +10,7 @@ use prost_types::{FieldMask, Timestamp};
 use crate::app::ListQuery;
 use crate::domain::baymodel::{BayModel, BayModelChanges, NewBayModel};
 use crate::domain::event::{BayModelChange, BayModelEvent};
+use crate::domain::node::{NewNode, Node, NodeChanges};
 use crate::error::Result;
 
 impl From<pb::BayModelSpec> for NewBayModel {
@@ -100,6 +101,42 @@ impl From<BayModel> for pb::BayModel {
             user_id: baymodel.user_id,
             created_at: Some(timestamp(baymodel.created_at)),
             updated_at: baymodel.updated_at.map(timestamp),
+        }
+    }
+}
+
+impl From<pb::NodeSpec> for NewNode {
+    fn from(spec: pb::NodeSpec) -> Self {
+        Self {
+            uuid: spec.uuid,
+            node_type: spec.r#type,
+            image_id: spec.image_id,
+            ironic_node_id: spec.ironic_node_id,
+        }
+    }
+}
+
+/// A node update request's spec and mask as domain changes (a bad mask path is an error).
+pub(super) fn node_changes(
+    spec: Option<pb::NodeSpec>,
+    mask: Option<FieldMask>,
+) -> Result<NodeChanges> {
+    let values = NewNode::from(spec.unwrap_or_default());
+    let paths = mask.map(|mask| mask.paths).unwrap_or_default();
+    NodeChanges::new(paths.iter().map(String::as_str), values)
+}
+
+impl From<Node> for pb::Node {
+    fn from(node: Node) -> Self {
+        Self {
+            uuid: node.uuid.to_string(),
+            r#type: node.node_type,
+            image_id: node.image_id,
+            ironic_node_id: node.ironic_node_id,
+            project_id: node.project_id,
+            user_id: node.user_id,
+            created_at: Some(timestamp(node.created_at)),
+            updated_at: node.updated_at.map(timestamp),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::*;
 use crate::domain::baymodel::{BayModelField, Owner};
+use crate::domain::node::NodeField;
 
 #[test]
 fn spec_to_domain_and_back() {
@@ -56,4 +57,41 @@ fn masks_become_changes() {
 
 fn changes_error(mask: FieldMask) -> String {
     changes(None, Some(mask)).unwrap_err().to_string()
+}
+
+#[test]
+fn node_spec_to_domain_and_back() {
+    let spec = pb::NodeSpec {
+        r#type: Some("bare".into()),
+        image_id: Some("fedora".into()),
+        ironic_node_id: Some("ironic-7".into()),
+        ..Default::default()
+    };
+    let owner = Owner {
+        project_id: "p".into(),
+        user_id: "u".into(),
+    };
+    let node = NewNode::from(spec).into_node(owner, Utc::now()).unwrap();
+    let message = pb::Node::from(node.clone());
+    assert_eq!(message.uuid, node.uuid.to_string());
+    assert_eq!(message.r#type.as_deref(), Some("bare"));
+    assert_eq!(message.image_id.as_deref(), Some("fedora"));
+    assert_eq!(message.ironic_node_id.as_deref(), Some("ironic-7"));
+    assert_eq!(message.project_id, "p");
+    assert!(message.created_at.is_some());
+    assert!(message.updated_at.is_none());
+}
+
+#[test]
+fn node_masks_become_changes() {
+    let mask = FieldMask {
+        paths: vec!["type".into()],
+    };
+    let changes = node_changes(None, Some(mask)).unwrap();
+    assert_eq!(changes.fields(), &[NodeField::Type]);
+    let bad = FieldMask {
+        paths: vec!["name".into()],
+    };
+    let error = node_changes(None, Some(bad)).unwrap_err().to_string();
+    assert_eq!(error, "Unknown attribute for argument update_mask: name");
 }

@@ -2,3 +2,4 @@
 //! rest of the crate only ever sees domain types.
 
 pub(super) mod baymodel;
+pub(super) mod node;

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(magnum_bus::outbox::Migration),
             Box::new(CreateBayModels),
+            Box::new(CreateNodes),
         ]
     }
 }
@@ -172,6 +173,97 @@ impl MigrationTrait for CreateBayModels {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(Baymodels::Table).to_owned())
+            .await
+    }
+}
+
+/// The `nodes` table (Liberty's node records).
+struct CreateNodes;
+
+impl MigrationName for CreateNodes {
+    fn name(&self) -> &str {
+        "m0003_create_nodes"
+    }
+}
+
+/// `Table` is the table's own name: `nodes`.
+#[derive(DeriveIden)]
+enum Nodes {
+    Table,
+    Id,
+    Uuid,
+    Type,
+    ImageId,
+    IronicNodeId,
+    ProjectId,
+    UserId,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateNodes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let optional = |column: Nodes| ColumnDef::new(column).string_len(LIMIT).null().to_owned();
+        let required = |column: Nodes| {
+            ColumnDef::new(column)
+                .string_len(LIMIT)
+                .not_null()
+                .to_owned()
+        };
+        manager
+            .create_table(
+                Table::create()
+                    .table(Nodes::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(Nodes::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Nodes::Uuid)
+                            .string_len(36)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(optional(Nodes::Type))
+                    .col(optional(Nodes::ImageId))
+                    // Unique across every project; NULLs never collide.
+                    .col(optional(Nodes::IronicNodeId).unique_key().to_owned())
+                    .col(required(Nodes::ProjectId))
+                    .col(required(Nodes::UserId))
+                    .col(
+                        ColumnDef::new(Nodes::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Nodes::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // The tenancy filter.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_nodes_project_id")
+                    .table(Nodes::Table)
+                    .col(Nodes::ProjectId)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Nodes::Table).to_owned())
             .await
     }
 }

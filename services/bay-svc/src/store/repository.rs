@@ -9,20 +9,19 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use magnum_common::Scope;
 use magnum_db::tenancy;
-use sea_orm::sea_query::{NullOrdering, Order};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    ModelTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, TransactionTrait, Value,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, ModelTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, TransactionTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::entities::baymodel::{ActiveModel, Column, Entity, Model};
-use super::outbox;
+use super::{keyset, outbox};
 use crate::domain::baymodel::{BayModel, BayModelSortKey, Coe, ServerType};
 use crate::domain::event::BayModelEvent;
-use crate::domain::listing::{PageRequest, SortDir};
+use crate::domain::listing::PageRequest;
 use crate::domain::ports::BayModelRepository;
 use crate::error::{Error, Result};
 
@@ -116,19 +115,16 @@ impl BayModelRepository for SqlBayModelRepository {
                 .await
                 .map_err(db_error)?
                 .ok_or_else(|| Error::BayModelNotFound(marker.to_string()))?;
-            query = query.filter(after(
+            query = query.filter(keyset::after(
                 column,
+                Column::Id,
                 marker_row.get(column),
                 marker_row.id,
                 page.sort_dir,
             ));
         }
-        // NULLs first ascending and last descending on both databases (their defaults
-        // differ), matching the keyset condition of `after`.
-        let (order, nulls) = match page.sort_dir {
-            SortDir::Asc => (Order::Asc, NullOrdering::First),
-            SortDir::Desc => (Order::Desc, NullOrdering::Last),
-        };
+        // NULLs first ascending and last descending, matching `keyset::after`.
+        let (order, nulls) = keyset::ordering(page.sort_dir);
         query
             .order_by_with_nulls(column, order.clone(), nulls)
             .order_by(Column::Id, order)
@@ -182,39 +178,6 @@ impl BayModelRepository for SqlBayModelRepository {
     }
 }
 
-/// Rows strictly after the marker in the order (column, id), with NULLs first when
-/// ascending and last when descending.
-fn after(column: Column, marker_value: Value, marker_id: i64, dir: SortDir) -> Condition {
-    let value_is_null = !marker_value.is_some();
-    match (dir, value_is_null) {
-        // NULLs come first: after a NULL marker come later NULLs, then every value.
-        (SortDir::Asc, true) => Condition::any()
-            .add(
-                Condition::all()
-                    .add(column.is_null())
-                    .add(Column::Id.gt(marker_id)),
-            )
-            .add(column.is_not_null()),
-        (SortDir::Asc, false) => Condition::any().add(column.gt(marker_value.clone())).add(
-            Condition::all()
-                .add(column.eq(marker_value))
-                .add(Column::Id.gt(marker_id)),
-        ),
-        // NULLs come last: after a NULL marker come only later NULLs.
-        (SortDir::Desc, true) => Condition::all()
-            .add(column.is_null())
-            .add(Column::Id.lt(marker_id)),
-        (SortDir::Desc, false) => Condition::any()
-            .add(column.lt(marker_value.clone()))
-            .add(
-                Condition::all()
-                    .add(column.eq(marker_value))
-                    .add(Column::Id.lt(marker_id)),
-            )
-            .add(column.is_null()),
-    }
-}
-
 fn sort_column(key: BayModelSortKey) -> Column {
     match key {
         BayModelSortKey::Id => Column::Id,
@@ -258,6 +221,7 @@ fn sort_column(key: BayModelSortKey) -> Column {
 
 fn to_active_model(baymodel: &BayModel) -> Result<ActiveModel> {
     let labels = serde_json::to_string(&baymodel.labels).map_err(|error| Error::CorruptRecord {
+        kind: "baymodel",
         uuid: baymodel.uuid.to_string(),
         reason: format!("labels cannot be encoded: {error}"),
     })?;
@@ -304,6 +268,7 @@ fn to_active_model(baymodel: &BayModel) -> Result<ActiveModel> {
 
 fn to_domain(row: Model) -> Result<BayModel> {
     let corrupt = |reason: String| Error::CorruptRecord {
+        kind: "baymodel",
         uuid: row.uuid.clone(),
         reason,
     };
