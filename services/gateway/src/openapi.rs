@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::{ErrorDocument, ErrorEntry};
 use crate::links::Link;
-use crate::routes::baymodels;
+use crate::routes::{baymodels, nodes};
 use crate::versions;
 
 /// One JSON-patch operation (spec §1.8).
@@ -70,6 +70,12 @@ image, compute or network service, so they are not checked against one."
         baymodels::create,
         baymodels::update,
         baymodels::remove,
+        nodes::list,
+        nodes::detail,
+        nodes::show,
+        nodes::create,
+        nodes::update,
+        nodes::remove,
     ),
     components(schemas(
         ErrorDocument,
@@ -81,6 +87,10 @@ image, compute or network service, so they are not checked against one."
         versions::MediaType,
         baymodels::BayModelView,
         baymodels::BayModelCollection,
+        nodes::NodeView,
+        nodes::NodeSummary,
+        nodes::NodeCollection,
+        nodes::NodeDetailCollection,
         JsonPatchOperation,
         PatchOp,
         PatchValue,
@@ -90,6 +100,7 @@ image, compute or network service, so they are not checked against one."
     tags(
         (name = "versions", description = "Public documents (no token)."),
         (name = "baymodels", description = "Bay models (cluster templates)."),
+        (name = "nodes", description = "Node records (Liberty; addressed by uuid only)."),
     )
 )]
 struct ApiDoc;
@@ -103,6 +114,10 @@ impl Modify for InputSchemas {
         components.schemas.insert(
             "BayModelInput".to_owned(),
             RefOr::T(baymodels::SCHEMA.input_schema()),
+        );
+        components.schemas.insert(
+            "NodeInput".to_owned(),
+            RefOr::T(nodes::SCHEMA.input_schema()),
         );
     }
 }

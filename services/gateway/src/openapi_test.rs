@@ -16,6 +16,9 @@ fn describes_every_route_and_the_input_schema() {
         ("/v1/baymodels", &["get", "post"]),
         ("/v1/baymodels/detail", &["get"]),
         ("/v1/baymodels/{ident}", &["get", "patch", "delete"]),
+        ("/v1/nodes", &["get", "post"]),
+        ("/v1/nodes/detail", &["get"]),
+        ("/v1/nodes/{uuid}", &["get", "patch", "delete"]),
     ] {
         let item = paths.get(path).unwrap_or_else(|| panic!("{path} missing"));
         for method in methods {
@@ -24,7 +27,7 @@ fn describes_every_route_and_the_input_schema() {
     }
     assert_eq!(
         paths.len(),
-        7,
+        10,
         "undocumented or stale paths: {:?}",
         paths.keys()
     );
@@ -42,6 +45,22 @@ fn describes_every_route_and_the_input_schema() {
         input["required"],
         serde_json::json!(["coe", "image_id", "keypair_id"])
     );
+    let node_input = &value["components"]["schemas"]["NodeInput"];
+    assert!(node_input.get("required").is_none(), "{node_input}");
+    let mut node_fields: Vec<&str> = node_input["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    node_fields.sort_unstable();
+    assert_eq!(node_fields, ["image_id", "ironic_node_id", "type", "uuid"]);
+    let summary = &value["components"]["schemas"]["NodeSummary"]["properties"];
+    assert!(
+        summary["type"].is_object(),
+        "serde's rename reaches the schema"
+    );
+    assert!(summary.get("node_type").is_none());
     assert!(value["components"]["securitySchemes"]["keystone"].is_object());
     assert!(value["paths"]["/"]["get"]["security"].is_array());
 }

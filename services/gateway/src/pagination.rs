@@ -61,6 +61,11 @@ impl ListQuery {
         Ok(parsed)
     }
 
+    /// The validated page of a collection request.
+    pub fn page(uri: &Uri, max_limit: u32) -> Result<Page, Error> {
+        Self::from_uri(uri)?.validate(max_limit)
+    }
+
     /// Magnum's rules: `limit <= 0` is refused, larger than `max_limit` is capped;
     /// `sort_dir` must be `asc` or `desc`.
     pub fn validate(&self, max_limit: u32) -> Result<Page, Error> {
@@ -115,6 +120,12 @@ impl Page {
             sort_dir: self.sort_dir.clone(),
             all_projects: self.all_projects,
         }
+    }
+
+    /// The `next` link of a page, given the backend's `next_page_token` (set only when
+    /// the page is full, to the last item's uuid); `None` when it is empty.
+    pub fn next(&self, base: &BaseUrl, path: &str, next_page_token: &str) -> Option<String> {
+        (!next_page_token.is_empty()).then(|| self.next_link(base, path, next_page_token))
     }
 
     /// The `next` link for a page whose last item is `last_uuid`, in Magnum's format:

@@ -1,6 +1,7 @@
 //! JSON-patch updates (spec §1.8): Magnum's operation rules, applied with the `json-patch`
 //! crate to the current representation, then diffed against it to find what changed.
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::attributes::{
@@ -294,6 +295,32 @@ pub fn changes(
         }
     }
     Ok(changes)
+}
+
+impl Changes {
+    /// The update mask naming every changed attribute (attribute names are the spec's
+    /// field names).
+    pub fn update_mask(&self) -> prost_types::FieldMask {
+        prost_types::FieldMask {
+            paths: self.changed.iter().map(|name| (*name).to_owned()).collect(),
+        }
+    }
+}
+
+/// The middle of every PATCH: applies `operations` to the current representation of an
+/// object and diffs the result against it. `None` when the patch changes nothing, so
+/// the current object is the answer and no update is sent.
+pub fn plan<V: Serialize>(
+    schema: &ResourceSchema,
+    current: &V,
+    operations: &[Operation],
+) -> Result<Option<Changes>, Error> {
+    let original = serde_json::to_value(current).map_err(|error| {
+        Error::Internal(format!("cannot represent a {}: {error}", schema.argument))
+    })?;
+    let patched = apply(&original, operations)?;
+    let changes = changes(schema, &original, &patched)?;
+    Ok((!changes.changed.is_empty()).then_some(changes))
 }
 
 #[cfg(test)]

@@ -1,15 +1,41 @@
-//! The REST resources, one module each: wire types, attribute table, handlers.
+//! The REST resources, one module each: wire types, attribute table, handlers; and the
+//! little they share.
 
 pub mod baymodels;
+pub mod nodes;
 
-use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::Serialize;
 
+use crate::error::{Error, Result};
+use crate::links::BaseUrl;
 use crate::state::AppState;
 
 /// The collections served under `/v1` (listed by `GET /v1`).
-pub const COLLECTIONS: &[&str] = &[baymodels::COLLECTION];
+pub const COLLECTIONS: &[&str] = &[baymodels::COLLECTION, nodes::COLLECTION];
 
 /// Every resource route; all of them require authentication.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(baymodels::router())
+    Router::new()
+        .merge(baymodels::router())
+        .merge(nodes::router())
+}
+
+/// `201 Created` with `Location: <base>/v1/<collection>/<uuid>` and the new object.
+pub(crate) fn created<T: Serialize>(
+    base: &BaseUrl,
+    collection: &str,
+    uuid: &str,
+    object: T,
+) -> Result<Response> {
+    let location = HeaderValue::try_from(base.resource_url(collection, uuid))
+        .map_err(|_| Error::Internal(format!("unusable uuid {uuid:?} in {collection}")))?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(object),
+    )
+        .into_response())
 }

@@ -7,6 +7,7 @@ use axum::http::HeaderValue;
 use bytes::Bytes;
 use magnum_grpc::Authenticator;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
+use magnum_proto::bay::v1::node_service_client::NodeServiceClient;
 use tonic::transport::Channel;
 
 use crate::config::Config;
@@ -21,6 +22,7 @@ pub struct AppState {
 struct Shared {
     authenticator: Authenticator,
     baymodels: BayModelServiceClient<Channel>,
+    nodes: NodeServiceClient<Channel>,
     max_body_bytes: usize,
     max_limit: u32,
     openapi_json: Bytes,
@@ -40,7 +42,8 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Shared {
                 authenticator: Authenticator::new(identity, &config.auth),
-                baymodels: BayModelServiceClient::new(bay),
+                baymodels: BayModelServiceClient::new(bay.clone()),
+                nodes: NodeServiceClient::new(bay),
                 max_body_bytes: config.max_body_bytes,
                 max_limit: config.max_limit,
                 openapi_json: Bytes::from(openapi_json),
@@ -65,6 +68,11 @@ impl AppState {
     /// A client for bay-svc's baymodels (a clone: tonic clients are cheap handles).
     pub fn baymodels(&self) -> BayModelServiceClient<Channel> {
         self.inner.baymodels.clone()
+    }
+
+    /// A client for bay-svc's nodes (same channel as the baymodels).
+    pub fn nodes(&self) -> NodeServiceClient<Channel> {
+        self.inner.nodes.clone()
     }
 
     /// Largest request body accepted.

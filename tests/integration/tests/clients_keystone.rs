@@ -99,5 +99,24 @@ async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
     let alice = as_user(MagnumCli::v1_1(), &keystone, "ALICE", &region);
     let bob = as_user(MagnumCli::v1_1(), &keystone, "BOB", &region);
     baymodel_lifecycle(&alice, &bob, "catalog-110").await;
+
+    // Liberty's node records (1.1.0 is the last client with node commands).
+    let created = alice
+        .ok(&[
+            "node-create",
+            "--type",
+            "virt",
+            "--image-id",
+            "fedora-atomic",
+        ])
+        .await;
+    assert!(created.contains("virt"), "{created}");
+    let listed = alice.ok(&["node-list"]).await;
+    assert!(listed.contains("fedora-atomic"), "{listed}");
+    let theirs = bob.ok(&["node-list"]).await;
+    assert!(
+        !theirs.contains("fedora-atomic"),
+        "bob must not see alice's node: {theirs}"
+    );
     mesh.stop().await;
 }

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use magnum_common::RequestContext;
@@ -20,10 +20,11 @@ use utoipa::ToSchema;
 
 use crate::attributes::{Attribute, AttributeType, AttributeValues, ResourceSchema};
 use crate::body::JsonBody;
-use crate::error::{Error, ErrorDocument, Result};
+use crate::error::{ErrorDocument, Result};
 use crate::links::{BaseUrl, Link};
-use crate::pagination::ListQuery;
+use crate::pagination::{ListQuery, Page};
 use crate::patch;
+use crate::routes::created;
 use crate::state::AppState;
 use crate::timestamps::format_timestamp;
 
@@ -259,8 +260,8 @@ async fn list_page(
     state: &AppState,
     context: &RequestContext,
     uri: &Uri,
-) -> Result<(Vec<BayModel>, crate::pagination::Page, String)> {
-    let page = ListQuery::from_uri(uri)?.validate(state.max_limit())?;
+) -> Result<(Vec<BayModel>, Page, String)> {
+    let page = ListQuery::page(uri, state.max_limit())?;
     let response = state
         .baymodels()
         .list_bay_models(request(
@@ -299,7 +300,7 @@ pub async fn list(
             .iter()
             .map(|model| BayModelView::new(model, &base))
             .collect(),
-        next: (!next_token.is_empty()).then(|| page.next_link(&base, COLLECTION, &next_token)),
+        next: page.next(&base, COLLECTION, &next_token),
     }))
 }
 
@@ -328,8 +329,7 @@ pub async fn detail(
             .iter()
             .map(|model| BayModelView::new(model, &base))
             .collect(),
-        next: (!next_token.is_empty())
-            .then(|| page.next_link(&base, "baymodels/detail", &next_token)),
+        next: page.next(&base, "baymodels/detail", &next_token),
     }))
 }
 
@@ -394,14 +394,12 @@ pub async fn create(
         ))
         .await?
         .into_inner();
-    let location = HeaderValue::try_from(base.resource_url(COLLECTION, &model.uuid))
-        .map_err(|_| Error::Internal(format!("unusable baymodel uuid {:?}", model.uuid)))?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(BayModelView::new(&model, &base)),
+    created(
+        &base,
+        COLLECTION,
+        &model.uuid,
+        BayModelView::new(&model, &base),
     )
-        .into_response())
 }
 
 /// Updates a baymodel with a JSON patch (`add`, `replace`, `remove`).
@@ -435,13 +433,9 @@ pub async fn update(
         .await?
         .into_inner();
     let current_view = BayModelView::new(&current, &base);
-    let original = serde_json::to_value(&current_view)
-        .map_err(|error| Error::Internal(format!("cannot represent a baymodel: {error}")))?;
-    let patched = patch::apply(&original, &operations)?;
-    let changes = patch::changes(&SCHEMA, &original, &patched)?;
-    if changes.changed.is_empty() {
+    let Some(changes) = patch::plan(&SCHEMA, &current_view, &operations)? else {
         return Ok(Json(current_view));
-    }
+    };
     let updated = client
         .update_bay_model(request(
             &context,
@@ -449,13 +443,7 @@ pub async fn update(
                 // The uuid, not the ident: a name may have been taken meanwhile.
                 ident: current.uuid,
                 spec: Some(spec_from(&changes.values)),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: changes
-                        .changed
-                        .iter()
-                        .map(|name| (*name).to_owned())
-                        .collect(),
-                }),
+                update_mask: Some(changes.update_mask()),
             },
         ))
         .await?

@@ -5,5 +5,6 @@
 
 mod baymodels;
 mod lifecycle;
+mod nodes;
 mod protocol;
 mod support;

@@ -1,5 +1,6 @@
-//! Fakes and helpers: an in-memory `BayModelService`, a no-auth `IdentityService` (it
-//! refuses only the token `bad-token`), and a client that calls the router in-process.
+//! Fakes and helpers: an in-memory `BayModelService` and `NodeService`, a no-auth
+//! `IdentityService` (it refuses only the token `bad-token`), and a client that calls the
+//! router in-process.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -12,10 +13,14 @@ use gateway::{AppState, Config};
 use http_body_util::BodyExt;
 use magnum_common::Shutdown;
 use magnum_proto::bay::v1::bay_model_service_server::{BayModelService, BayModelServiceServer};
+use magnum_proto::bay::v1::node_service_server::{NodeService, NodeServiceServer};
 use magnum_proto::bay::v1::{
-    BayModel, BayModelSpec, CreateBayModelRequest, DeleteBayModelRequest, DeleteBayModelResponse,
-    GetBayModelRequest, ListBayModelsRequest, ListBayModelsResponse, UpdateBayModelRequest,
+    BayModel, BayModelSpec, CreateBayModelRequest, CreateNodeRequest, DeleteBayModelRequest,
+    DeleteBayModelResponse, DeleteNodeRequest, DeleteNodeResponse, GetBayModelRequest,
+    GetNodeRequest, ListBayModelsRequest, ListBayModelsResponse, ListNodesRequest,
+    ListNodesResponse, Node, NodeSpec, UpdateBayModelRequest, UpdateNodeRequest,
 };
+use magnum_proto::common::v1::ListOptions;
 use magnum_proto::identity::v1::identity_service_server::{IdentityService, IdentityServiceServer};
 use magnum_proto::identity::v1::{Identity, ValidateTokenRequest, ValidateTokenResponse};
 use serde_json::Value;
@@ -25,24 +30,26 @@ use tower::ServiceExt;
 /// The one token the fake identity service refuses.
 pub const BAD_TOKEN: &str = "bad-token";
 
-/// What the fake bay-svc saw, for assertions.
-#[derive(Default)]
-pub struct Recorded {
-    pub updates: Vec<UpdateBayModelRequest>,
+/// What a fake service saw, for assertions; `U` is its update request.
+pub struct Recorded<U> {
+    pub updates: Vec<U>,
     /// `(x-auth-token, x-openstack-request-id)` of the last call.
     pub last_metadata: Option<(String, String)>,
     pub calls: Vec<&'static str>,
 }
 
-/// An in-memory baymodel store, in creation order.
-#[derive(Default)]
-pub struct FakeBayModels {
-    pub models: Mutex<Vec<BayModel>>,
-    pub recorded: Mutex<Recorded>,
+impl<U> Default for Recorded<U> {
+    fn default() -> Self {
+        Self {
+            updates: Vec::new(),
+            last_metadata: None,
+            calls: Vec::new(),
+        }
+    }
 }
 
-impl FakeBayModels {
-    fn record<T>(&self, call: &'static str, request: &GrpcRequest<T>) {
+impl<U> Recorded<U> {
+    fn record<T>(&mut self, call: &'static str, request: &GrpcRequest<T>) {
         let text = |key: &str| {
             request
                 .metadata()
@@ -51,9 +58,71 @@ impl FakeBayModels {
                 .unwrap_or_default()
                 .to_owned()
         };
-        let mut recorded = self.recorded.lock().unwrap();
-        recorded.last_metadata = Some((text("x-auth-token"), text("x-openstack-request-id")));
-        recorded.calls.push(call);
+        self.last_metadata = Some((text("x-auth-token"), text("x-openstack-request-id")));
+        self.calls.push(call);
+    }
+}
+
+/// Counts of calls by kind, for "no backend call was made" assertions.
+pub fn calls<U>(recorded: &Mutex<Recorded<U>>) -> HashMap<&'static str, usize> {
+    let mut counts = HashMap::new();
+    for call in &recorded.lock().unwrap().calls {
+        *counts.entry(*call).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// One page of `items` (already sorted) after the `page_token` item, with the token of
+/// the next page when the page is full, as bay-svc pages.
+fn paginate<T: Clone>(
+    items: &[T],
+    options: &ListOptions,
+    uuid: impl Fn(&T) -> &str,
+    kind: &str,
+) -> Result<(Vec<T>, String), Status> {
+    let start = if options.page_token.is_empty() {
+        0
+    } else {
+        let position = items
+            .iter()
+            .position(|item| uuid(item) == options.page_token)
+            .ok_or_else(|| {
+                Status::not_found(format!("{kind} {} could not be found.", options.page_token))
+            })?;
+        position + 1
+    };
+    let size = if options.page_size == 0 {
+        1000
+    } else {
+        options.page_size as usize
+    };
+    let page: Vec<T> = items.iter().skip(start).take(size).cloned().collect();
+    let next_page_token = if page.len() == size {
+        page.last()
+            .map(|item| uuid(item).to_owned())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok((page, next_page_token))
+}
+
+fn invalid_sort_key(key: &str) -> Status {
+    Status::invalid_argument(format!(
+        "The sort_key value \"{key}\" is an invalid field for sorting"
+    ))
+}
+
+/// An in-memory baymodel store, in creation order.
+#[derive(Default)]
+pub struct FakeBayModels {
+    pub models: Mutex<Vec<BayModel>>,
+    pub recorded: Mutex<Recorded<UpdateBayModelRequest>>,
+}
+
+impl FakeBayModels {
+    fn record<T>(&self, call: &'static str, request: &GrpcRequest<T>) {
+        self.recorded.lock().unwrap().record(call, request);
     }
 
     fn find(&self, ident: &str) -> Result<BayModel, Status> {
@@ -237,40 +306,12 @@ impl BayModelService for BayModelsServer {
         match options.sort_key.as_str() {
             "" | "id" => {}
             "name" => models.sort_by(|a, b| a.name.cmp(&b.name)),
-            other => {
-                return Err(Status::invalid_argument(format!(
-                    "The sort_key value \"{other}\" is an invalid field for sorting"
-                )));
-            }
+            other => return Err(invalid_sort_key(other)),
         }
         if options.sort_dir == "desc" {
             models.reverse();
         }
-        let start = if options.page_token.is_empty() {
-            0
-        } else {
-            let position = models
-                .iter()
-                .position(|m| m.uuid == options.page_token)
-                .ok_or_else(|| {
-                    Status::not_found(format!(
-                        "Baymodel {} could not be found.",
-                        options.page_token
-                    ))
-                })?;
-            position + 1
-        };
-        let size = if options.page_size == 0 {
-            1000
-        } else {
-            options.page_size as usize
-        };
-        let page: Vec<BayModel> = models.into_iter().skip(start).take(size).collect();
-        let next_page_token = if page.len() == size {
-            page.last().map(|m| m.uuid.clone()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let (page, next_page_token) = paginate(&models, &options, |m| m.uuid.as_str(), "Baymodel")?;
         Ok(GrpcResponse::new(ListBayModelsResponse {
             baymodels: page,
             next_page_token,
@@ -327,6 +368,168 @@ impl BayModelService for BayModelsServer {
     }
 }
 
+/// An in-memory node store, in creation order, with bay-svc's uniqueness rules.
+#[derive(Default)]
+pub struct FakeNodes {
+    pub nodes: Mutex<Vec<Node>>,
+    pub recorded: Mutex<Recorded<UpdateNodeRequest>>,
+}
+
+impl FakeNodes {
+    fn record<T>(&self, call: &'static str, request: &GrpcRequest<T>) {
+        self.recorded.lock().unwrap().record(call, request);
+    }
+
+    fn find(&self, uuid: &str) -> Result<Node, Status> {
+        self.nodes
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|n| n.uuid == uuid)
+            .cloned()
+            .ok_or_else(|| Status::not_found(format!("Node {uuid} could not be found.")))
+    }
+
+    /// Adds a stored node directly (test setup).
+    pub fn insert(&self, node_type: &str, ironic_node_id: Option<&str>) -> Node {
+        let node = node_from(NodeSpec {
+            r#type: Some(node_type.to_owned()),
+            image_id: Some("fedora".to_owned()),
+            ironic_node_id: ironic_node_id.map(str::to_owned),
+            ..NodeSpec::default()
+        });
+        self.nodes.lock().unwrap().push(node.clone());
+        node
+    }
+
+    /// Magnum's duplicate errors (409 through the gateway).
+    fn check_unique(nodes: &[Node], candidate: &Node) -> Result<(), Status> {
+        for other in nodes.iter().filter(|n| n.uuid != candidate.uuid) {
+            if other.ironic_node_id.is_some() && other.ironic_node_id == candidate.ironic_node_id {
+                return Err(Status::already_exists(format!(
+                    "Instance {} is already associated with a node, it cannot be associated \
+                     with this other node {}",
+                    other.ironic_node_id.as_deref().unwrap_or_default(),
+                    candidate.uuid
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A stored node from a spec.
+fn node_from(spec: NodeSpec) -> Node {
+    Node {
+        uuid: spec
+            .uuid
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        r#type: spec.r#type,
+        image_id: spec.image_id,
+        ironic_node_id: spec.ironic_node_id,
+        project_id: "demo".to_owned(),
+        user_id: "demo-user".to_owned(),
+        created_at: Some(timestamp(1_472_453_491)),
+        updated_at: None,
+    }
+}
+
+/// The gRPC face of a shared [`FakeNodes`].
+struct NodesServer(Arc<FakeNodes>);
+
+#[tonic::async_trait]
+impl NodeService for NodesServer {
+    async fn create_node(
+        &self,
+        request: GrpcRequest<CreateNodeRequest>,
+    ) -> Result<GrpcResponse<Node>, Status> {
+        self.0.record("create", &request);
+        let node = node_from(request.into_inner().spec.unwrap_or_default());
+        let mut nodes = self.0.nodes.lock().unwrap();
+        if nodes.iter().any(|n| n.uuid == node.uuid) {
+            return Err(Status::already_exists(format!(
+                "A node with UUID {} already exists.",
+                node.uuid
+            )));
+        }
+        FakeNodes::check_unique(&nodes, &node)?;
+        nodes.push(node.clone());
+        Ok(GrpcResponse::new(node))
+    }
+
+    async fn get_node(
+        &self,
+        request: GrpcRequest<GetNodeRequest>,
+    ) -> Result<GrpcResponse<Node>, Status> {
+        self.0.record("get", &request);
+        self.0
+            .find(&request.into_inner().uuid)
+            .map(GrpcResponse::new)
+    }
+
+    async fn list_nodes(
+        &self,
+        request: GrpcRequest<ListNodesRequest>,
+    ) -> Result<GrpcResponse<ListNodesResponse>, Status> {
+        self.0.record("list", &request);
+        let options = request.into_inner().options.unwrap_or_default();
+        let mut nodes = self.0.nodes.lock().unwrap().clone();
+        match options.sort_key.as_str() {
+            "" | "id" => {}
+            "type" => nodes.sort_by(|a, b| a.r#type.cmp(&b.r#type)),
+            other => return Err(invalid_sort_key(other)),
+        }
+        if options.sort_dir == "desc" {
+            nodes.reverse();
+        }
+        let (page, next_page_token) = paginate(&nodes, &options, |n| n.uuid.as_str(), "Node")?;
+        Ok(GrpcResponse::new(ListNodesResponse {
+            nodes: page,
+            next_page_token,
+        }))
+    }
+
+    async fn update_node(
+        &self,
+        request: GrpcRequest<UpdateNodeRequest>,
+    ) -> Result<GrpcResponse<Node>, Status> {
+        self.0.record("update", &request);
+        let update = request.into_inner();
+        self.0.recorded.lock().unwrap().updates.push(update.clone());
+        let mut node = self.0.find(&update.uuid)?;
+        let new = update.spec.unwrap_or_default();
+        for path in update.update_mask.map(|m| m.paths).unwrap_or_default() {
+            match path.as_str() {
+                "type" => node.r#type = new.r#type.clone(),
+                "image_id" => node.image_id = new.image_id.clone(),
+                "ironic_node_id" => node.ironic_node_id = new.ironic_node_id.clone(),
+                other => return Err(Status::invalid_argument(format!("fake: mask {other}"))),
+            }
+        }
+        node.updated_at = Some(timestamp(1_472_453_600));
+        let mut nodes = self.0.nodes.lock().unwrap();
+        FakeNodes::check_unique(&nodes, &node)?;
+        if let Some(slot) = nodes.iter_mut().find(|n| n.uuid == node.uuid) {
+            *slot = node.clone();
+        }
+        Ok(GrpcResponse::new(node))
+    }
+
+    async fn delete_node(
+        &self,
+        request: GrpcRequest<DeleteNodeRequest>,
+    ) -> Result<GrpcResponse<DeleteNodeResponse>, Status> {
+        self.0.record("delete", &request);
+        let current = self.0.find(&request.into_inner().uuid)?;
+        self.0
+            .nodes
+            .lock()
+            .unwrap()
+            .retain(|n| n.uuid != current.uuid);
+        Ok(GrpcResponse::new(DeleteNodeResponse {}))
+    }
+}
+
 /// No-auth identity: every caller is the development admin of project `demo` (or the
 /// project named by `X-Project-Id`), except the token [`BAD_TOKEN`].
 pub struct FakeIdentity;
@@ -367,6 +570,7 @@ impl IdentityService for FakeIdentity {
 pub struct Harness {
     pub app: Router,
     pub baymodels: Arc<FakeBayModels>,
+    pub nodes: Arc<FakeNodes>,
     _stop: StopOnDrop,
 }
 
@@ -379,12 +583,17 @@ impl Drop for StopOnDrop {
 }
 
 /// Serves the fakes on 127.0.0.1:0 and returns their address.
-async fn serve_fakes(baymodels: Arc<FakeBayModels>, stop: Shutdown) -> SocketAddr {
+async fn serve_fakes(
+    baymodels: Arc<FakeBayModels>,
+    nodes: Arc<FakeNodes>,
+    stop: Shutdown,
+) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         tonic::transport::Server::builder()
             .add_service(BayModelServiceServer::new(BayModelsServer(baymodels)))
+            .add_service(NodeServiceServer::new(NodesServer(nodes)))
             .add_service(IdentityServiceServer::new(FakeIdentity))
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
@@ -406,6 +615,7 @@ pub async fn harness_with(adjust: impl FnOnce(&mut Config)) -> Harness {
     Harness {
         app: gateway::router(AppState::new(&fakes.config).unwrap()),
         baymodels: fakes.baymodels,
+        nodes: fakes.nodes,
         _stop: fakes.stop,
     }
 }
@@ -413,14 +623,16 @@ pub async fn harness_with(adjust: impl FnOnce(&mut Config)) -> Harness {
 /// Running fakes and a gateway configuration that points at them.
 pub struct Fakes {
     pub baymodels: Arc<FakeBayModels>,
+    pub nodes: Arc<FakeNodes>,
     pub config: Config,
     pub stop: StopOnDrop,
 }
 
 pub async fn fakes() -> Fakes {
     let baymodels = Arc::new(FakeBayModels::default());
+    let nodes = Arc::new(FakeNodes::default());
     let stop = Shutdown::new();
-    let address = serve_fakes(baymodels.clone(), stop.clone()).await;
+    let address = serve_fakes(baymodels.clone(), nodes.clone(), stop.clone()).await;
     let mut config = Config {
         bay_url: format!("http://{address}"),
         ..Config::default()
@@ -428,6 +640,7 @@ pub async fn fakes() -> Fakes {
     config.auth.identity_url = format!("http://{address}");
     Fakes {
         baymodels,
+        nodes,
         config,
         stop: StopOnDrop(stop),
     }
@@ -513,13 +726,4 @@ pub async fn patch(app: &Router, uri: &str, body: Value) -> Reply {
 
 pub async fn delete(app: &Router, uri: &str) -> Reply {
     send(app, request(Method::DELETE, uri, None)).await
-}
-
-/// Counts of calls by kind, for "no backend call was made" assertions.
-pub fn calls(fake: &FakeBayModels) -> HashMap<&'static str, usize> {
-    let mut counts = HashMap::new();
-    for call in &fake.recorded.lock().unwrap().calls {
-        *counts.entry(*call).or_insert(0) += 1;
-    }
-    counts
 }
