@@ -37,38 +37,33 @@ pub struct ListQuery {
 #[derive(Clone)]
 pub struct BayModels {
     repository: Arc<dyn BayModelRepository>,
-    policy: Policy,
+    guard: Guard,
 }
 
 impl BayModels {
     /// The use cases on top of `repository`, under `policy`.
     pub fn new(repository: Arc<dyn BayModelRepository>, policy: Policy) -> Self {
-        Self { repository, policy }
-    }
-
-    /// Checks `rule` for the caller against an object owned by `owner` (reads and creates
-    /// are checked against the caller's own ids, as Magnum does; visibility is the
-    /// repository's scoping).
-    fn enforce(&self, rule: &str, ctx: &RequestContext, owner: Option<&BayModel>) -> Result<()> {
-        let target = match owner {
-            Some(baymodel) => Target::new(&baymodel.project_id, &baymodel.user_id),
-            None => Target::from(ctx),
-        };
-        Ok(self
-            .policy
-            .enforce(rule, &Credentials::from(ctx), &target)?)
+        Self {
+            repository,
+            guard: Guard::new(policy, "baymodel"),
+        }
     }
 
     /// Setting the public flag needs `baymodel:publish`, refused with Magnum's own text.
     fn enforce_publish(&self, ctx: &RequestContext, owner: Option<&BayModel>) -> Result<()> {
-        self.enforce("baymodel:publish", ctx, owner)
+        self.guard
+            .enforce(
+                "publish",
+                ctx,
+                owner.map(|baymodel| (&baymodel.project_id, &baymodel.user_id)),
+            )
             .map_err(|_| Error::PublishForbidden)
     }
 
     /// Creates a baymodel owned by the caller's project and user.
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, ctx: &RequestContext, new: NewBayModel) -> Result<BayModel> {
-        self.enforce("baymodel:create", ctx, None)?;
+        self.guard.enforce("create", ctx, None)?;
         if new.public == Some(true) {
             self.enforce_publish(ctx, None)?;
         }
@@ -87,7 +82,7 @@ impl BayModels {
     /// A baymodel by uuid or name: the caller's own, a public one, or (admins) any.
     #[tracing::instrument(skip_all, fields(ident = %ident))]
     pub async fn get(&self, ctx: &RequestContext, ident: &str) -> Result<BayModel> {
-        self.enforce("baymodel:get", ctx, None)?;
+        self.guard.enforce("get", ctx, None)?;
         self.find(&ctx.object_scope(), ident).await
     }
 
@@ -95,13 +90,7 @@ impl BayModels {
     /// every project's.
     #[tracing::instrument(skip_all)]
     pub async fn list(&self, ctx: &RequestContext, query: ListQuery) -> Result<Page<BayModel>> {
-        self.enforce("baymodel:get_all", ctx, None)?;
-        let scope = if query.all_projects {
-            self.enforce("baymodel:get_all_all_projects", ctx, None)?;
-            Scope::AllProjects
-        } else {
-            Scope::Project(ctx.project_id.clone())
-        };
+        let scope = self.guard.list_scope(ctx, query.all_projects)?;
         let page = PageRequest::new(
             query.page_size,
             &query.page_token,
@@ -122,7 +111,8 @@ impl BayModels {
     ) -> Result<BayModel> {
         let scope = ctx.object_scope();
         let current = self.find(&scope, ident).await?;
-        self.enforce("baymodel:update", ctx, Some(&current))?;
+        self.guard
+            .enforce("update", ctx, Some((&current.project_id, &current.user_id)))?;
         if changes.touches(BayModelField::Public) {
             self.enforce_publish(ctx, Some(&current))?;
         }
@@ -139,7 +129,8 @@ impl BayModels {
     pub async fn delete(&self, ctx: &RequestContext, ident: &str) -> Result<()> {
         let scope = ctx.object_scope();
         let current = self.find(&scope, ident).await?;
-        self.enforce("baymodel:delete", ctx, Some(&current))?;
+        self.guard
+            .enforce("delete", ctx, Some((&current.project_id, &current.user_id)))?;
         // TODO(bays issue): refuse while a bay uses the baymodel ("Baymodel <x> is
         // referenced by one or multiple bays.", FAILED_PRECONDITION).
         let event = event(ctx, &current, BayModelChange::Deleted, now());
@@ -173,30 +164,22 @@ impl BayModels {
 #[derive(Clone)]
 pub struct Nodes {
     repository: Arc<dyn NodeRepository>,
-    policy: Policy,
+    guard: Guard,
 }
 
 impl Nodes {
     /// The use cases on top of `repository`, under `policy`.
     pub fn new(repository: Arc<dyn NodeRepository>, policy: Policy) -> Self {
-        Self { repository, policy }
-    }
-
-    /// Checks `rule` for the caller against `owner`'s node, or the caller's own ids.
-    fn enforce(&self, rule: &str, ctx: &RequestContext, owner: Option<&Node>) -> Result<()> {
-        let target = match owner {
-            Some(node) => Target::new(&node.project_id, &node.user_id),
-            None => Target::from(ctx),
-        };
-        Ok(self
-            .policy
-            .enforce(rule, &Credentials::from(ctx), &target)?)
+        Self {
+            repository,
+            guard: Guard::new(policy, "node"),
+        }
     }
 
     /// Creates a node owned by the caller's project and user.
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, ctx: &RequestContext, new: NewNode) -> Result<Node> {
-        self.enforce("node:create", ctx, None)?;
+        self.guard.enforce("create", ctx, None)?;
         let owner = Owner {
             project_id: ctx.project_id.clone(),
             user_id: ctx.user_id.clone(),
@@ -210,20 +193,14 @@ impl Nodes {
     /// A node by uuid (names are refused): the caller's own, or (admins) any.
     #[tracing::instrument(skip_all, fields(uuid = %ident))]
     pub async fn get(&self, ctx: &RequestContext, ident: &str) -> Result<Node> {
-        self.enforce("node:get", ctx, None)?;
+        self.guard.enforce("get", ctx, None)?;
         self.find(&ctx.object_scope(), ident).await
     }
 
     /// The caller's project's nodes; with `all_projects`, admins get every project's.
     #[tracing::instrument(skip_all)]
     pub async fn list(&self, ctx: &RequestContext, query: ListQuery) -> Result<Page<Node>> {
-        self.enforce("node:get_all", ctx, None)?;
-        let scope = if query.all_projects {
-            self.enforce("node:get_all_all_projects", ctx, None)?;
-            Scope::AllProjects
-        } else {
-            Scope::Project(ctx.project_id.clone())
-        };
+        let scope = self.guard.list_scope(ctx, query.all_projects)?;
         let page = PageRequest::new(
             query.page_size,
             &query.page_token,
@@ -244,7 +221,8 @@ impl Nodes {
     ) -> Result<Node> {
         let scope = ctx.object_scope();
         let current = self.find(&scope, ident).await?;
-        self.enforce("node:update", ctx, Some(&current))?;
+        self.guard
+            .enforce("update", ctx, Some((&current.project_id, &current.user_id)))?;
         let updated = current.apply(&changes, now())?;
         self.repository.update(&scope, &updated).await?;
         tracing::info!(node = %updated.uuid, "node updated");
@@ -256,7 +234,8 @@ impl Nodes {
     pub async fn delete(&self, ctx: &RequestContext, ident: &str) -> Result<()> {
         let scope = ctx.object_scope();
         let current = self.find(&scope, ident).await?;
-        self.enforce("node:delete", ctx, Some(&current))?;
+        self.guard
+            .enforce("delete", ctx, Some((&current.project_id, &current.user_id)))?;
         self.repository.delete(&scope, current.uuid).await?;
         tracing::info!(node = %current.uuid, "node deleted");
         Ok(())
@@ -278,6 +257,49 @@ fn page_of<T>(items: Vec<T>, size: u32, uuid: impl Fn(&T) -> Uuid) -> Page<T> {
     let full = u32::try_from(items.len()).is_ok_and(|len| len == size);
     let next_marker = if full { items.last().map(uuid) } else { None };
     Page { items, next_marker }
+}
+
+/// Policy checks of one resource's use cases: rules `<resource>:<action>`. Reads and
+/// creates are checked against the caller's own ids (as Magnum does; visibility is the
+/// repository's scoping), changes against the object's owner.
+#[derive(Clone)]
+struct Guard {
+    policy: Policy,
+    resource: &'static str,
+}
+
+impl Guard {
+    fn new(policy: Policy, resource: &'static str) -> Self {
+        Self { policy, resource }
+    }
+
+    /// `owner` is the object's (project, user); `None` checks against the caller.
+    fn enforce(
+        &self,
+        action: &str,
+        ctx: &RequestContext,
+        owner: Option<(&String, &String)>,
+    ) -> Result<()> {
+        let target = match owner {
+            Some((project_id, user_id)) => Target::new(project_id, user_id),
+            None => Target::from(ctx),
+        };
+        let rule = format!("{}:{action}", self.resource);
+        Ok(self
+            .policy
+            .enforce(&rule, &Credentials::from(ctx), &target)?)
+    }
+
+    /// The scope of a list: the caller's project, or every project when an admin asks
+    /// (`<resource>:get_all_all_projects`).
+    fn list_scope(&self, ctx: &RequestContext, all_projects: bool) -> Result<Scope> {
+        self.enforce("get_all", ctx, None)?;
+        if !all_projects {
+            return Ok(Scope::Project(ctx.project_id.clone()));
+        }
+        self.enforce("get_all_all_projects", ctx, None)?;
+        Ok(Scope::AllProjects)
+    }
 }
 
 /// Now, at the precision every database keeps (microseconds), so what is returned equals
