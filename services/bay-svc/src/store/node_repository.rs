@@ -9,8 +9,7 @@ use magnum_common::Scope;
 use magnum_db::tenancy;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, SqlErr,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Select, SqlErr,
 };
 use uuid::Uuid;
 
@@ -86,34 +85,26 @@ impl NodeRepository for SqlNodeRepository {
     }
 
     async fn list(&self, scope: &Scope, page: &PageRequest<NodeSortKey>) -> Result<Vec<Node>> {
-        let column = sort_column(page.sort_key);
-        let mut query = readable(scope);
-        if let Some(marker) = page.marker {
-            let marker_row = readable(scope)
-                .filter(Column::Uuid.eq(marker.to_string()))
-                .one(&self.db)
-                .await
-                .map_err(db_error)?
-                .ok_or_else(|| Error::NodeNotFound(marker.to_string()))?;
-            query = query.filter(keyset::after(
-                column,
-                Column::Id,
-                marker_row.get(column),
-                marker_row.id,
-                page.sort_dir,
-            ));
-        }
-        let (order, nulls) = keyset::ordering(page.sort_dir);
-        query
-            .order_by_with_nulls(column, order.clone(), nulls)
-            .order_by(Column::Id, order)
-            .limit(u64::from(page.size))
-            .all(&self.db)
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(to_domain)
-            .collect()
+        let keys = keyset::KeyColumns {
+            uuid: Column::Uuid,
+            id: Column::Id,
+        };
+        let sort = sort_column(page.sort_key);
+        keyset::page(
+            &self.db,
+            readable(scope),
+            keys,
+            sort,
+            page.sort_dir,
+            page.marker,
+            page.size,
+        )
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| Error::NodeNotFound(page.marker.map(|m| m.to_string()).unwrap_or_default()))?
+        .into_iter()
+        .map(to_domain)
+        .collect()
     }
 
     async fn update(&self, scope: &Scope, node: &Node) -> Result<()> {

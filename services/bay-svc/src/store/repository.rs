@@ -11,8 +11,8 @@ use magnum_common::Scope;
 use magnum_db::tenancy;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, ModelTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, SqlErr, TransactionTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -106,35 +106,28 @@ impl BayModelRepository for SqlBayModelRepository {
         scope: &Scope,
         page: &PageRequest<BayModelSortKey>,
     ) -> Result<Vec<BayModel>> {
-        let column = sort_column(page.sort_key);
-        let mut query = readable(scope);
-        if let Some(marker) = page.marker {
-            let marker_row = readable(scope)
-                .filter(Column::Uuid.eq(marker.to_string()))
-                .one(&self.db)
-                .await
-                .map_err(db_error)?
-                .ok_or_else(|| Error::BayModelNotFound(marker.to_string()))?;
-            query = query.filter(keyset::after(
-                column,
-                Column::Id,
-                marker_row.get(column),
-                marker_row.id,
-                page.sort_dir,
-            ));
-        }
-        // NULLs first ascending and last descending, matching `keyset::after`.
-        let (order, nulls) = keyset::ordering(page.sort_dir);
-        query
-            .order_by_with_nulls(column, order.clone(), nulls)
-            .order_by(Column::Id, order)
-            .limit(u64::from(page.size))
-            .all(&self.db)
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(to_domain)
-            .collect()
+        let keys = keyset::KeyColumns {
+            uuid: Column::Uuid,
+            id: Column::Id,
+        };
+        let sort = sort_column(page.sort_key);
+        keyset::page(
+            &self.db,
+            readable(scope),
+            keys,
+            sort,
+            page.sort_dir,
+            page.marker,
+            page.size,
+        )
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| {
+            Error::BayModelNotFound(page.marker.map(|m| m.to_string()).unwrap_or_default())
+        })?
+        .into_iter()
+        .map(to_domain)
+        .collect()
     }
 
     async fn update(
