@@ -22,7 +22,7 @@ use crate::attributes::{Attribute, AttributeType, AttributeValues, ResourceSchem
 use crate::body::JsonBody;
 use crate::error::{ErrorDocument, Result};
 use crate::links::{BaseUrl, Link};
-use crate::pagination::{ListQuery, Page};
+use crate::pagination::ListQuery;
 use crate::patch;
 use crate::routes::created;
 use crate::state::AppState;
@@ -256,11 +256,15 @@ fn spec_from(values: &AttributeValues) -> BayModelSpec {
     }
 }
 
-async fn list_page(
+/// A page of the baymodels the caller sees, with the `next` link under `path` (list and
+/// detail answer the same full items, as Newton+ servers did).
+async fn collection(
     state: &AppState,
     context: &RequestContext,
+    base: &BaseUrl,
     uri: &Uri,
-) -> Result<(Vec<BayModel>, Page, String)> {
+    path: &str,
+) -> Result<Json<BayModelCollection>> {
     let page = ListQuery::page(uri, state.max_limit())?;
     let response = state
         .baymodels()
@@ -272,7 +276,14 @@ async fn list_page(
         ))
         .await?
         .into_inner();
-    Ok((response.baymodels, page, response.next_page_token))
+    Ok(Json(BayModelCollection {
+        baymodels: response
+            .baymodels
+            .iter()
+            .map(|model| BayModelView::new(model, base))
+            .collect(),
+        next: page.next(base, path, &response.next_page_token),
+    }))
 }
 
 /// Lists the caller's baymodels and the public ones.
@@ -294,14 +305,7 @@ pub async fn list(
     base: BaseUrl,
     uri: Uri,
 ) -> Result<Json<BayModelCollection>> {
-    let (models, page, next_token) = list_page(&state, &context, &uri).await?;
-    Ok(Json(BayModelCollection {
-        baymodels: models
-            .iter()
-            .map(|model| BayModelView::new(model, &base))
-            .collect(),
-        next: page.next(&base, COLLECTION, &next_token),
-    }))
+    collection(&state, &context, &base, &uri, COLLECTION).await
 }
 
 /// Lists the caller's baymodels and the public ones (full items).
@@ -323,14 +327,7 @@ pub async fn detail(
     base: BaseUrl,
     uri: Uri,
 ) -> Result<Json<BayModelCollection>> {
-    let (models, page, next_token) = list_page(&state, &context, &uri).await?;
-    Ok(Json(BayModelCollection {
-        baymodels: models
-            .iter()
-            .map(|model| BayModelView::new(model, &base))
-            .collect(),
-        next: page.next(&base, "baymodels/detail", &next_token),
-    }))
+    collection(&state, &context, &base, &uri, "baymodels/detail").await
 }
 
 /// Shows a baymodel by uuid or name.
