@@ -17,8 +17,8 @@ FAIL_FAST := --no-fail-fast
 endif
 
 # Env files the dependency scripts write: scripts/test-deps.sh (database, NATS, client)
-# and scripts/keystone.sh (Keystone), when present.
-TEST_ENV_FILES := .deps/test-env .deps/keystone-env
+# scripts/keystone.sh (Keystone) and scripts/docker.sh (Docker engine), when present.
+TEST_ENV_FILES := .deps/test-env .deps/keystone-env .deps/docker-env
 
 .PHONY: help run build fmt lint test-deps test test-unit bench clean-deps
 
@@ -41,9 +41,10 @@ lint: ## rustfmt check, clippy -D warnings, domain purity and structural tenant 
 	@bash scripts/lint-domain.sh
 	@bash scripts/lint-tenancy.sh
 
-test-deps: ## Install/start Postgres, NATS+JetStream, Keystone, python-magnumclient 2.17.0 and 1.1.0; write .deps/*-env
+test-deps: ## Install/start Postgres, NATS+JetStream, Keystone, a Docker engine, python-magnumclient 2.17.0 and 1.1.0; write .deps/*-env
 	@bash scripts/test-deps.sh
 	@bash scripts/keystone.sh start
+	@bash scripts/docker.sh start
 
 test: ## test-deps, then lint, then every test (nextest when installed), against real Postgres, NATS and Keystone
 	@$(MAKE) test-deps

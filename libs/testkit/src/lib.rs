@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod docker;
 pub mod keystone;
 
 use magnum_db::DatabaseConfig;
