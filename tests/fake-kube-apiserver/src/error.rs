@@ -175,7 +175,7 @@ impl Error {
     pub fn bad_request(message: impl Into<String>) -> Self {
         api(400, "BadRequest", message.into(), None)
     }
-    /// 422 `<Kind> "<name>" is invalid: <causes>`.
+    /// 422 `<Kind>[.<group>] "<name>" is invalid: <causes>`.
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
         let parts: Vec<String> = causes
             .iter()
@@ -201,7 +201,15 @@ impl Error {
         api(
             422,
             "Invalid",
-            format!("{kind} {name:?} is invalid: {joined}"),
+            // schema.GroupKind.String(): `Kind.group`, or `Kind` for the core group.
+            format!(
+                "{} {name:?} is invalid: {joined}",
+                if group.is_empty() {
+                    kind.to_owned()
+                } else {
+                    format!("{kind}.{group}")
+                }
+            ),
             Some(details),
         )
     }

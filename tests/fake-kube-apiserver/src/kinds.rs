@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Namespace, ResourceQuota, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ResourceQuota, Secret, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use serde::{Serialize, de::DeserializeOwned};
@@ -126,6 +126,22 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         group: "",
         version: "v1",
+        resource: "configmaps",
+        singular: "configmap",
+        kind: "ConfigMap",
+        namespaced: true,
+        name_rule: NameRule::Dns1123Subdomain,
+        generation: false,
+        status_subresource: false,
+        return_deleted_object: false,
+        verbs: VERBS,
+        decode: decode::<ConfigMap>,
+        default: no_default,
+        validate: validate_config_map,
+    },
+    KindSpec {
+        group: "",
+        version: "v1",
         resource: "resourcequotas",
         singular: "resourcequota",
         kind: "ResourceQuota",
@@ -153,7 +169,7 @@ pub static KINDS: &[KindSpec] = &[
         verbs: VERBS,
         decode: decode::<NetworkPolicy>,
         default: no_default,
-        validate: validate_network_policy,
+        validate: crate::network_policy::validate,
     },
     KindSpec {
         group: "rbac.authorization.k8s.io",
@@ -247,9 +263,9 @@ fn default_secret(v: &mut Value, _: Option<&Value>) {
     }
 }
 
-fn validate_secret(v: &Value, old: Option<&Value>) -> Vec<Cause> {
-    let mut out = Vec::new();
-    if let Some(data) = v["data"].as_object() {
+/// `IsConfigMapKey` for every key of the object's `field` map (Secret and ConfigMap data).
+fn config_key_causes(v: &Value, field: &str, out: &mut Vec<Cause>) {
+    if let Some(data) = v[field].as_object() {
         for k in data.keys() {
             let ok = !k.is_empty()
                 && k.len() <= 253
@@ -257,13 +273,51 @@ fn validate_secret(v: &Value, old: Option<&Value>) -> Vec<Cause> {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
             if !ok || k == "." || k == ".." {
                 out.push(Cause::invalid(
-                    format!("data[{k}]"),
+                    format!("{field}[{k}]"),
                     k,
                     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
                 ));
             }
         }
     }
+}
+
+fn validate_config_map(v: &Value, old: Option<&Value>) -> Vec<Cause> {
+    let mut out = Vec::new();
+    config_key_causes(v, "data", &mut out);
+    config_key_causes(v, "binaryData", &mut out);
+    // A key may be in data or binaryData, not both.
+    if let (Some(data), Some(binary)) = (v["data"].as_object(), v["binaryData"].as_object()) {
+        for k in data.keys().filter(|k| binary.contains_key(*k)) {
+            out.push(Cause::invalid(
+                format!("data[{k}]"),
+                k,
+                "duplicate of key present in binaryData",
+            ));
+        }
+    }
+    if let Some(old) = old
+        && old["immutable"] == json!(true)
+    {
+        if old["data"] != v["data"] || old["binaryData"] != v["binaryData"] {
+            out.push(Cause::forbidden(
+                "data",
+                "field is immutable when `immutable` is set",
+            ));
+        }
+        if v["immutable"] != json!(true) {
+            out.push(Cause::forbidden(
+                "immutable",
+                "field is immutable when `immutable` is set",
+            ));
+        }
+    }
+    out
+}
+
+fn validate_secret(v: &Value, old: Option<&Value>) -> Vec<Cause> {
+    let mut out = Vec::new();
+    config_key_causes(v, "data", &mut out);
     if let Some(old) = old {
         if old["type"] != v["type"] {
             out.push(Cause::invalid(
@@ -355,23 +409,6 @@ fn validate_quota(v: &Value, _: Option<&Value>) -> Vec<Cause> {
                     field,
                     q.as_str().unwrap_or_default(),
                     "must be greater than or equal to 0",
-                ));
-            }
-        }
-    }
-    out
-}
-
-fn validate_network_policy(v: &Value, _: Option<&Value>) -> Vec<Cause> {
-    let mut out = Vec::new();
-    if let Some(types) = v["spec"]["policyTypes"].as_array() {
-        for (i, t) in types.iter().enumerate() {
-            let t = t.as_str().unwrap_or_default();
-            if t != "Ingress" && t != "Egress" {
-                out.push(Cause::not_supported(
-                    format!("spec.policyTypes[{i}]"),
-                    t,
-                    &["Egress", "Ingress"],
                 ));
             }
         }

@@ -22,6 +22,7 @@
 mod auth;
 mod error;
 mod kinds;
+mod network_policy;
 mod selector;
 mod server;
 mod store;

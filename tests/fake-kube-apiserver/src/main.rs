@@ -47,7 +47,10 @@ async fn main() -> Result<(), fake_kube_apiserver::Error> {
     })
     .await?;
     if let Some(path) = &args.kubeconfig_out {
-        std::fs::write(path, server.kubeconfig_yaml(server.admin_token()))?;
+        // Written aside and renamed, so a watcher never reads half a file.
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, server.kubeconfig_yaml(server.admin_token()))?;
+        std::fs::rename(&partial, path)?;
         tracing::info!(path = %path.display(), "kubeconfig written");
     }
     tracing::info!(url = %server.url(), "fake kube-apiserver listening (plain HTTP)");

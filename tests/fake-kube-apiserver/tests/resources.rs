@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use fake_kube_apiserver::{FakeKubeApiServer, Options, UnknownFields};
 use k8s_openapi::api::core::v1::{
-    Namespace, ResourceQuota, ResourceQuotaSpec, Secret, ServiceAccount,
+    ConfigMap, Namespace, ResourceQuota, ResourceQuotaSpec, Secret, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicySpec};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
@@ -225,6 +225,15 @@ async fn every_namespaced_kind_supports_the_verbs() {
             metadata: meta("bay-ca", &[]),
             string_data: Some(BTreeMap::from([("ca.crt".to_owned(), "PEM".to_owned())])),
             ..Secret::default()
+        },
+    )
+    .await;
+    crud(
+        Api::<ConfigMap>::namespaced(client.clone(), ns),
+        ConfigMap {
+            metadata: meta("bay-config", &[]),
+            data: Some(BTreeMap::from([("app.conf".to_owned(), "x=1".to_owned())])),
+            ..ConfigMap::default()
         },
     )
     .await;
@@ -990,4 +999,80 @@ async fn concurrent_writes_get_distinct_increasing_versions() {
         .await
         .unwrap();
     assert!(updated.resource_version().unwrap().parse::<u64>().unwrap() > list_rv);
+}
+
+#[tokio::test]
+async fn config_map_rules() {
+    let (_s, client) = start().await;
+    create_ns(&client, "bay-1").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "bay-1");
+    let cm = |name: &str, data: &[(&str, &str)], binary: &[(&str, &str)]| ConfigMap {
+        metadata: meta(name, &[]),
+        data: Some(
+            data.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        ),
+        binary_data: (!binary.is_empty()).then(|| {
+            binary
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        (*k).to_owned(),
+                        k8s_openapi::ByteString(v.as_bytes().to_vec()),
+                    )
+                })
+                .collect()
+        }),
+        ..ConfigMap::default()
+    };
+    let e = status(
+        cms.create(&PostParams::default(), &cm("bad", &[("a/b", "x")], &[]))
+            .await,
+    );
+    assert_eq!(e.code, 422);
+    assert!(e.message.contains("data[a/b]"), "{}", e.message);
+    let e = status(
+        cms.create(
+            &PostParams::default(),
+            &cm("dup", &[("k", "x")], &[("k", "y")]),
+        )
+        .await,
+    );
+    assert_eq!(e.code, 422);
+    assert!(
+        e.message.contains("duplicate of key present in binaryData"),
+        "{}",
+        e.message
+    );
+    // An immutable ConfigMap keeps its data.
+    let mut frozen = cm("frozen", &[("k", "x")], &[]);
+    frozen.immutable = Some(true);
+    let mut frozen = cms.create(&PostParams::default(), &frozen).await.unwrap();
+    frozen.data = Some(BTreeMap::from([("k".to_owned(), "y".to_owned())]));
+    let e = status(cms.replace("frozen", &PostParams::default(), &frozen).await);
+    assert_eq!(e.code, 422);
+}
+
+#[tokio::test]
+async fn network_policy_bodies_are_validated() {
+    let (_s, client) = start().await;
+    create_ns(&client, "bay-1").await;
+    let nps: Api<NetworkPolicy> = Api::namespaced(client.clone(), "bay-1");
+    let mut np = deny_other_namespaces("iso");
+    let spec = np.spec.as_mut().unwrap();
+    spec.ingress = Some(vec![
+        k8s_openapi::api::networking::v1::NetworkPolicyIngressRule {
+            from: Some(vec![
+                k8s_openapi::api::networking::v1::NetworkPolicyPeer::default(),
+            ]),
+            ports: None,
+        },
+    ]);
+    let e = status(nps.create(&PostParams::default(), &np).await);
+    assert_eq!(e.code, 422);
+    assert_eq!(
+        e.message,
+        r#"NetworkPolicy.networking.k8s.io "iso" is invalid: spec.ingress[0].from[0]: Required value: must specify a peer"#
+    );
 }
