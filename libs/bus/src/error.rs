@@ -51,6 +51,13 @@ pub enum BusError {
         #[source]
         source: BoxError,
     },
+    /// A watch skipped messages: it fell behind, or the server lost its store. The watch
+    /// goes on with later messages.
+    #[error("the watch missed {} messages", match .missed { Some(n) => n.to_string(), None => "some".to_owned() })]
+    Lagged {
+        /// How many, when known.
+        missed: Option<u64>,
+    },
     /// The outbox table could not be read or written.
     #[error("outbox database error while trying to {context}")]
     Database {
@@ -118,7 +125,7 @@ impl magnum_common::ServiceError for BusError {
             | Self::InvalidMessage(_)
             | Self::InvalidConsumer { .. } => ErrorCode::InvalidArgument,
             Self::DuplicateId(_) => ErrorCode::Conflict,
-            Self::Unavailable { .. } => ErrorCode::Unavailable,
+            Self::Unavailable { .. } | Self::Lagged { .. } => ErrorCode::Unavailable,
             Self::Database { source, .. } => match source {
                 sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
                     ErrorCode::Unavailable

@@ -3,6 +3,11 @@
 //! durable, `DeliverPolicy::All`, ack timeouts with backoff, nak with delay, term,
 //! `max_deliver`, NATS wildcards) in memory, on Tokio only.
 //!
+//! Watches ([`Bus::subscribe`]) read a `tokio::sync::broadcast` channel of the events
+//! stream rather than the stored messages: a publish never waits for a watcher, and one
+//! that falls more than [`InProcessBus::WATCH_BUFFER`] messages behind gets a
+//! `BusError::Lagged` item and goes on with the oldest message still buffered.
+//!
 //! Nothing runs in the background: a waiting [`Subscription::next`] sleeps until either
 //! the stream changes (a publish or a nak wakes it) or its earliest pending redelivery is
 //! due. Everything is lost when the process exits, which is the embedded mode's trade-off.
@@ -16,12 +21,14 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
+use futures::StreamExt;
+use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
 
 use crate::subject::{self, DUPLICATE_WINDOW, EVENTS_MAX_AGE, StreamKind};
 use crate::{
-    Acknowledge, Bus, BusError, ConsumerSpec, Delivery, Message, Subscription, inject_trace_context,
+    Acknowledge, Bus, BusError, ConsumerSpec, Delivery, Message, MessageStream, Subscription,
+    inject_trace_context,
 };
 
 /// The in-process bus. Clones share the same streams.
@@ -36,10 +43,21 @@ impl std::fmt::Debug for InProcessBus {
     }
 }
 
-#[derive(Default)]
 struct Inner {
     /// Indexed by `StreamKind::index`.
     streams: [StreamShared; 2],
+    /// Every stored event, for the watches; sent under the events stream's lock so the
+    /// order is the stream's.
+    watches: broadcast::Sender<Message>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            streams: Default::default(),
+            watches: broadcast::Sender::new(InProcessBus::WATCH_BUFFER),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -222,6 +240,9 @@ impl StreamState {
 }
 
 impl InProcessBus {
+    /// How many events a watch may fall behind before it skips the oldest ones.
+    pub const WATCH_BUFFER: usize = 1024;
+
     /// A new, private bus.
     pub fn new() -> Self {
         Self::default()
@@ -259,6 +280,10 @@ impl Bus for InProcessBus {
             state.dedup_order.push_back((now, message.id.clone()));
             state.last_seq += 1;
             let seq = state.last_seq;
+            if kind == StreamKind::Events {
+                // An error only means nobody watches.
+                let _ = self.inner.watches.send(message.clone());
+            }
             state.messages.insert(
                 seq,
                 Stored {
@@ -309,6 +334,30 @@ impl Bus for InProcessBus {
             kind,
             durable,
         }))
+    }
+
+    async fn subscribe(&self, filter_subject: &str) -> Result<MessageStream, BusError> {
+        subject::watch_stream(filter_subject)?;
+        let filter = filter_subject.to_owned();
+        let receiver = self.inner.watches.subscribe();
+        let stream = futures::stream::unfold(receiver, move |mut receiver| {
+            let filter = filter.clone();
+            async move {
+                loop {
+                    let item = match receiver.recv().await {
+                        Ok(message) if subject::matches(&filter, &message.subject) => Ok(message),
+                        Ok(_) => continue,
+                        Err(broadcast::error::RecvError::Lagged(missed)) => Err(BusError::Lagged {
+                            missed: Some(missed),
+                        }),
+                        // The bus is gone (the receiver holds no reference to it).
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    };
+                    return Some((item, receiver));
+                }
+            }
+        });
+        Ok(stream.boxed())
     }
 }
 

@@ -12,6 +12,11 @@
 //!   busy. A prefetched message would sit in a local buffer while its `ack_wait` ran out,
 //!   be redelivered to another replica, and then be handed out stale here as well. The cost
 //!   is a round trip per message, which the bus's traffic (operations, events) can afford.
+//! - Watches (`Bus::subscribe`) are ephemeral pull consumers without acks, in memory, that
+//!   expire on the server `WATCH_INACTIVE` (30 s) after the last pull. They work like async-nats'
+//!   ordered consumer (re-created at the next stream sequence after a gap, a missed
+//!   heartbeat or a reconnect) but not with it: that one restarts at the beginning of the
+//!   stream when it is re-created before its first message, replaying days of events.
 //! - After every reconnect a subscription re-creates its consumer (idempotent) and its
 //!   pull stream, so a server that came back without our streams or consumers (an empty
 //!   store) is repaired at once rather than after async-nats' own retries run out.
@@ -22,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{AckPolicy, Consumer, DeliverPolicy, pull};
-use async_nats::jetstream::context::{CreateStreamErrorKind, PublishErrorKind};
+use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind, PublishErrorKind};
 use async_nats::jetstream::message::{Acker, PublishMessage};
 use async_nats::jetstream::stream::{self, ConsumerErrorKind, DiscardPolicy, RetentionPolicy};
 use async_nats::jetstream::{self as js, AckKind, ErrorCode};
@@ -34,13 +39,17 @@ use tracing::{debug, info, warn};
 
 use crate::subject::{self, DUPLICATE_WINDOW, EVENTS_MAX_AGE, StreamKind};
 use crate::{
-    Acknowledge, Bus, BusError, ConsumerSpec, Delivery, Message, Subscription, inject_trace_context,
+    Acknowledge, Bus, BusError, ConsumerSpec, Delivery, Message, MessageStream, Subscription,
+    inject_trace_context,
 };
 
 const MSG_ID: &str = "Nats-Msg-Id";
 /// Retry delays of a subscription that lost its consumer: 100 ms doubling up to 5 s.
 const REOPEN_BASE: Duration = Duration::from_millis(100);
 const REOPEN_MAX: Duration = Duration::from_secs(5);
+/// How long the server keeps a watch's consumer once nobody pulls from it: the backstop
+/// for a watch dropped without a runtime to send the delete (or while disconnected).
+const WATCH_INACTIVE: Duration = Duration::from_secs(30);
 
 /// The JetStream bus. Clones share one connection.
 #[derive(Clone)]
@@ -167,13 +176,35 @@ impl JetStreamBus {
         kind: StreamKind,
         spec: &ConsumerSpec,
     ) -> Result<Consumer<pull::Config>, BusError> {
+        let what = format!("create consumer {}", spec.durable);
+        self.create_consumer_with(kind, self.consumer_config(spec), &what)
+            .await
+            .map_err(|error| match error {
+                CreateError::WorkQueueOverlap(error) => BusError::consumer(
+                    &spec.durable,
+                    format!(
+                        "its filter overlaps another durable on the work-queue stream; \
+                         give each ops consumer its own subtree ({error})"
+                    ),
+                ),
+                CreateError::Bus(error) => error,
+            })
+    }
+
+    /// Creates a consumer from `config`; re-creates the streams if they are gone.
+    async fn create_consumer_with(
+        &self,
+        kind: StreamKind,
+        config: pull::Config,
+        what: &str,
+    ) -> Result<Consumer<pull::Config>, CreateError> {
         let stream = subject::stream_name(&self.inner.prefix, kind);
         let mut streams_checked = false;
         loop {
             let result = self
                 .inner
                 .context
-                .create_consumer_on_stream(self.consumer_config(spec), stream.as_str())
+                .create_consumer_on_stream(config.clone(), stream.as_str())
                 .await;
             let error = match result {
                 Ok(consumer) => return Ok(consumer),
@@ -191,26 +222,12 @@ impl JetStreamBus {
                 Some(
                     ErrorCode::CONSUMER_WQ_CONSUMER_NOT_UNIQUE
                     | ErrorCode::CONSUMER_WQ_MULTIPLE_UNFILTERED,
-                ) => {
-                    return Err(BusError::consumer(
-                        &spec.durable,
-                        format!(
-                            "its filter overlaps another durable on the work-queue stream; \
-                             give each ops consumer its own subtree ({error})"
-                        ),
-                    ));
-                }
+                ) => return Err(CreateError::WorkQueueOverlap(error)),
                 Some(_) => {
-                    return Err(BusError::rejected(
-                        format!("create consumer {} on {stream}", spec.durable),
-                        error,
-                    ));
+                    return Err(BusError::rejected(format!("{what} on {stream}"), error).into());
                 }
                 None => {
-                    return Err(BusError::unavailable(
-                        format!("create consumer {} on {stream}", spec.durable),
-                        error,
-                    ));
+                    return Err(BusError::unavailable(format!("{what} on {stream}"), error).into());
                 }
             }
         }
@@ -235,6 +252,55 @@ impl JetStreamBus {
             debug!(id = %message.id, subject = %message.subject, "duplicate publish ignored by the stream");
         }
         Ok(())
+    }
+}
+
+/// Why a consumer could not be created.
+enum CreateError {
+    /// Another durable on the work-queue stream has an overlapping filter.
+    WorkQueueOverlap(async_nats::jetstream::stream::ConsumerError),
+    Bus(BusError),
+}
+
+impl From<BusError> for CreateError {
+    fn from(error: BusError) -> Self {
+        Self::Bus(error)
+    }
+}
+
+impl From<CreateError> for BusError {
+    fn from(error: CreateError) -> Self {
+        match error {
+            CreateError::WorkQueueOverlap(error) => {
+                BusError::rejected("create a consumer on the work-queue stream", error)
+            }
+            CreateError::Bus(error) => error,
+        }
+    }
+}
+
+/// The caller's view of a JetStream message: the unprefixed subject, the id apart from
+/// the other headers.
+fn to_message(prefix: &str, message: async_nats::Message) -> Message {
+    let mut headers = BTreeMap::new();
+    let mut id = None;
+    if let Some(map) = &message.headers {
+        for (name, values) in map.iter() {
+            let Some(value) = values.last() else { continue };
+            let name = name.to_string();
+            if name.eq_ignore_ascii_case(MSG_ID) {
+                id = Some(value.as_str().to_owned());
+            } else {
+                headers.insert(name, value.as_str().to_owned());
+            }
+        }
+    }
+    Message {
+        subject: subject::unprefixed(prefix, message.subject.as_str()).to_owned(),
+        payload: message.payload,
+        headers,
+        // Messages published by other tools may lack an id.
+        id: id.unwrap_or_default(),
     }
 }
 
@@ -277,6 +343,30 @@ impl Bus for JetStreamBus {
             }
             _ => BusError::unavailable(format!("publish to {}", message.subject), error),
         })
+    }
+
+    async fn subscribe(&self, filter_subject: &str) -> Result<MessageStream, BusError> {
+        let kind = subject::watch_stream(filter_subject)?;
+        let mut connections = self.inner.connections.subscribe();
+        connections.mark_unchanged();
+        let mut watch = Watch {
+            bus: self.clone(),
+            kind,
+            filter: subject::prefixed(&self.inner.prefix, filter_subject),
+            next_seq: 0,
+            consumer: None,
+            consumer_seq: 0,
+            stream_created: None,
+            messages: None,
+            failures: 0,
+            connections,
+        };
+        watch.open(DeliverPolicy::New).await?;
+        let stream = futures::stream::unfold(watch, |mut watch| async move {
+            let item = watch.next().await;
+            Some((item, watch))
+        });
+        Ok(stream.boxed())
     }
 
     async fn consume(&self, spec: ConsumerSpec) -> Result<Box<dyn Subscription>, BusError> {
@@ -338,28 +428,8 @@ impl JetStreamSubscription {
             .map(|info| u64::try_from(info.delivered).unwrap_or(1))
             .map_err(|e| format!("not a JetStream delivery: {e}"))?;
         let (message, acker) = message.split();
-        let mut headers = BTreeMap::new();
-        let mut id = None;
-        if let Some(map) = &message.headers {
-            for (name, values) in map.iter() {
-                let Some(value) = values.last() else { continue };
-                let name = name.to_string();
-                if name.eq_ignore_ascii_case(MSG_ID) {
-                    id = Some(value.as_str().to_owned());
-                } else {
-                    headers.insert(name, value.as_str().to_owned());
-                }
-            }
-        }
-        let subject = subject::unprefixed(&self.bus.inner.prefix, message.subject.as_str());
         Ok(Delivery::new(
-            Message {
-                subject: subject.to_owned(),
-                payload: message.payload,
-                headers,
-                // Messages published by other tools may lack an id.
-                id: id.unwrap_or_default(),
-            },
+            to_message(&self.bus.inner.prefix, message),
             attempt,
             Box::new(JetStreamAcker { acker }),
         ))
@@ -411,6 +481,196 @@ impl Subscription for JetStreamSubscription {
                 }
             }
         }
+    }
+}
+
+/// A watch: an ephemeral consumer, re-created where it left off whenever in doubt.
+struct Watch {
+    bus: JetStreamBus,
+    kind: StreamKind,
+    /// The prefixed filter.
+    filter: String,
+    /// The stream sequence to start at when the consumer has to be re-created.
+    next_seq: u64,
+    /// The server's name for the current consumer, to delete it when done with it.
+    consumer: Option<String>,
+    /// The consumer sequence of the last message, to notice a gap.
+    consumer_seq: u64,
+    /// When the stream was created, to notice that the server lost it.
+    stream_created: Option<async_nats::datetime::DateTime>,
+    /// `None` after a failure: the next call re-creates the consumer.
+    messages: Option<pull::Stream>,
+    failures: u32,
+    connections: watch::Receiver<u64>,
+}
+
+impl Watch {
+    fn stream_name(&self) -> String {
+        subject::stream_name(&self.bus.inner.prefix, self.kind)
+    }
+
+    /// Creates a consumer starting at `start` and its pull stream.
+    async fn open(&mut self, start: DeliverPolicy) -> Result<(), BusError> {
+        self.messages = None;
+        self.delete_consumer();
+        self.connections.mark_unchanged();
+        let config = pull::Config {
+            filter_subject: self.filter.clone(),
+            deliver_policy: start,
+            ack_policy: AckPolicy::None,
+            max_deliver: 1,
+            inactive_threshold: WATCH_INACTIVE,
+            num_replicas: 1,
+            memory_storage: true,
+            ..Default::default()
+        };
+        let consumer = self
+            .bus
+            .create_consumer_with(self.kind, config, "create a watch consumer")
+            .await?;
+        let info = consumer.cached_info();
+        self.consumer = Some(info.name.clone());
+        // Where the server placed the start: for `New`, the stream's last sequence.
+        self.next_seq = info.delivered.stream_sequence + 1;
+        self.consumer_seq = 0;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| BusError::unavailable("open a watch", e))?;
+        self.messages = Some(messages);
+        // After the consumer, which re-creates a missing stream.
+        self.stream_created = self.stream_state().await?.map(|(created, _)| created);
+        Ok(())
+    }
+
+    /// Re-creates the consumer at the next sequence after what it delivered; reports a
+    /// `Lagged` when the stream is not the one it was (the server lost its store).
+    async fn reopen(&mut self) -> Result<Option<BusError>, BusError> {
+        if self.failures > 0 {
+            let delay = REOPEN_BASE
+                .saturating_mul(1 << (self.failures - 1).min(8))
+                .min(REOPEN_MAX);
+            tokio::time::sleep(delay).await;
+        }
+        let same_stream = self.stream_state().await?.is_some_and(|(created, last)| {
+            Some(created) == self.stream_created && last + 1 >= self.next_seq
+        });
+        if same_stream {
+            let start_sequence = self.next_seq;
+            self.open(DeliverPolicy::ByStartSequence { start_sequence })
+                .await?;
+            return Ok(None);
+        }
+        // A new stream holds only messages published after this watch began.
+        warn!(filter = %self.filter, "the stream was re-created; the watch starts over with it");
+        self.open(DeliverPolicy::All).await?;
+        Ok(Some(BusError::Lagged { missed: None }))
+    }
+
+    /// When the stream was created (which tells a re-created one apart, sequences
+    /// alone may not) and its last sequence; `None` when it is gone.
+    async fn stream_state(
+        &self,
+    ) -> Result<Option<(async_nats::datetime::DateTime, u64)>, BusError> {
+        match self.bus.inner.context.get_stream(self.stream_name()).await {
+            Ok(stream) => {
+                let info = stream.cached_info();
+                Ok(Some((info.created, info.state.last_sequence)))
+            }
+            Err(error) => match error.kind() {
+                GetStreamErrorKind::JetStream(api)
+                    if api.error_code() == ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    Ok(None)
+                }
+                _ => Err(BusError::unavailable("read the stream state", error)),
+            },
+        }
+    }
+
+    async fn next(&mut self) -> Result<Message, BusError> {
+        loop {
+            let messages = match &mut self.messages {
+                Some(messages) => messages,
+                None => match self.reopen().await {
+                    Ok(None) => {
+                        self.failures = 0;
+                        continue;
+                    }
+                    Ok(Some(lagged)) => {
+                        self.failures = 0;
+                        return Err(lagged);
+                    }
+                    Err(error) => {
+                        self.failures = self.failures.saturating_add(1);
+                        return Err(error);
+                    }
+                },
+            };
+            let item = tokio::select! {
+                biased;
+                item = messages.next() => item,
+                Ok(()) = self.connections.changed() => {
+                    debug!(filter = %self.filter, "reconnected; re-creating the watch");
+                    self.messages = None;
+                    continue;
+                }
+            };
+            let message = match item {
+                Some(Ok(message)) => message,
+                Some(Err(error)) => {
+                    debug!(filter = %self.filter, %error, "watch consumer failed; re-creating it");
+                    self.messages = None;
+                    continue;
+                }
+                None => {
+                    self.messages = None;
+                    continue;
+                }
+            };
+            let info = match message.info() {
+                Ok(info) => (info.consumer_sequence, info.stream_sequence),
+                Err(error) => {
+                    warn!(%error, "skipping a message that is not a JetStream delivery");
+                    continue;
+                }
+            };
+            let (consumer_seq, stream_seq) = info;
+            if consumer_seq != self.consumer_seq + 1 {
+                // Something was lost in transit: start again right after the last one.
+                debug!(filter = %self.filter, "gap in the watch; re-creating it");
+                self.messages = None;
+                continue;
+            }
+            self.consumer_seq = consumer_seq;
+            self.next_seq = stream_seq + 1;
+            let (message, _) = message.split();
+            return Ok(to_message(&self.bus.inner.prefix, message));
+        }
+    }
+
+    /// Deletes the current consumer in the background, if a runtime is there to do it;
+    /// otherwise the server drops it after `WATCH_INACTIVE`.
+    fn delete_consumer(&mut self) {
+        let Some(name) = self.consumer.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let context = self.bus.inner.context.clone();
+        let stream = self.stream_name();
+        runtime.spawn(async move {
+            if let Err(error) = context.delete_consumer_from_stream(&name, &stream).await {
+                debug!(%error, consumer = %name, "could not delete a watch consumer; it expires");
+            }
+        });
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.delete_consumer();
     }
 }
 

@@ -19,6 +19,13 @@
 //! message their filter matches. A new durable starts at the beginning of the stream
 //! (JetStream `DeliverPolicy::All`), in both implementations.
 //!
+//! # Watches
+//!
+//! [`Bus::subscribe`] is the other way to read, for server-streaming APIs (a gRPC
+//! `Watch`): an ephemeral, unacknowledged, in-order feed of the events published after the
+//! call. Every watcher gets every matching event (fan-out), nothing is persisted for it,
+//! and it may miss events in rare cases (see the method). Operations cannot be watched.
+//!
 //! **Work-queue rule**: on `MAGNUM_OPS` no two durables may have overlapping filters
 //! (JetStream refuses it, and the in-process bus does too). Give each service its own
 //! subtree: the bay service consumes `magnum.ops.bay.>` with durable `bay`, the k8s
@@ -98,6 +105,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
 mod error;
@@ -285,7 +293,31 @@ pub trait Bus: Send + Sync + 'static {
     /// work-queue filter rule. Fails with `Unavailable` when the bus cannot be reached;
     /// once open, a subscription survives disconnects by itself.
     async fn consume(&self, spec: ConsumerSpec) -> Result<Box<dyn Subscription>, BusError>;
+
+    /// Opens a watch: every message matching `filter_subject` that is published after this
+    /// returns, in stream order, without acknowledgements. The filter must be under
+    /// `magnum.events.` (`*` and a trailing `>` allowed); `magnum.ops.` filters are refused
+    /// with `InvalidSubject`, since operations are a work queue that only durables read.
+    /// Each watch gets every matching message, independently of other watches and durables.
+    ///
+    /// Dropping the stream ends the watch and leaves nothing behind (JetStream: its
+    /// ephemeral consumer is deleted, or expires on the server by itself if the delete
+    /// cannot be sent). Watches never slow publishers down.
+    ///
+    /// An `Err` item is not the end; the watch goes on by itself. `BusError::Lagged` means
+    /// messages were skipped: the in-process bus keeps [`InProcessBus::WATCH_BUFFER`]
+    /// messages for a watcher that does not keep up, and JetStream reports it when the
+    /// server came back with an empty store. Across an ordinary disconnect or server restart
+    /// a JetStream watch resumes after the last message it delivered, so it skips nothing,
+    /// but it may end up skipping messages (without a `Lagged` if the server cannot tell)
+    /// when the store was lost. A watch is for live views: a caller that must not miss
+    /// anything re-reads the state after a `Lagged`, or uses a durable consumer.
+    async fn subscribe(&self, filter_subject: &str) -> Result<MessageStream, BusError>;
 }
+
+/// The messages of a watch ([`Bus::subscribe`]). It ends only when the in-process bus
+/// itself is gone; a JetStream watch never ends on its own.
+pub type MessageStream = BoxStream<'static, Result<Message, BusError>>;
 
 /// A stream of deliveries from one durable consumer.
 #[async_trait]

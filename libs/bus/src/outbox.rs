@@ -14,6 +14,10 @@
 //! 3. run one [`Relay`] per process (`Relay::new(db, bus).spawn(shutdown)`), and call
 //!    `notifier().notify_one()` after a commit to publish at once instead of at the next poll.
 //!
+//! The fail point `outbox-relay-before-publish` (live with the `failpoints` feature) is
+//! evaluated before each row's publish; a `panic` there ends the relay task like a killed
+//! process (its `JoinHandle` reports the panic), leaving the unpublished rows for another relay.
+//!
 //! Several replicas may share one Postgres outbox: each relay locks its batch with
 //! `SELECT … FOR UPDATE SKIP LOCKED`, so no row is published twice at the same time.
 //! Rows go out in `(created_at, id)` order per relay; across replicas working at the same
@@ -21,6 +25,7 @@
 //! locks and needs none; there the relay reads and deletes without holding a transaction,
 //! so a slow publish never blocks the service's writers.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -211,7 +216,16 @@ impl Relay {
 
     /// Publishes everything pending now; returns how many rows went out. On an error the
     /// rows published before it are deleted and the rest stay for the next run.
+    ///
+    /// A panic at the `outbox-relay-before-publish` fail point goes through to the caller.
     pub async fn run_once(&self) -> Result<usize, BusError> {
+        self.run_once_or_killed().await.map_err(|stop| match stop {
+            Stop::Failed(error) => error,
+            Stop::Killed(panic) => std::panic::resume_unwind(panic),
+        })
+    }
+
+    async fn run_once_or_killed(&self) -> Result<usize, Stop> {
         let mut total = 0;
         loop {
             let (rows, published) = self.batch().await?;
@@ -223,7 +237,9 @@ impl Relay {
     }
 
     /// Runs until `shutdown`: woken by the notifier or the poll interval; failures are
-    /// logged and retried with backoff (a panic in the bus too), so the task never dies early.
+    /// logged and retried with backoff (a panic in the bus too), so the task never dies
+    /// early, except by the `outbox-relay-before-publish` fail point's panic, which stands
+    /// for the process being killed and so ends the task with that panic.
     pub fn spawn(self, shutdown: Shutdown) -> JoinHandle<()> {
         tokio::spawn(async move { self.run(shutdown).await })
     }
@@ -236,7 +252,13 @@ impl Relay {
                 () = shutdown.cancelled() => break,
                 // Cancelling mid-batch is safe: the transaction rolls back and the rows
                 // are published again later, deduplicated by id.
-                outcome = AssertUnwindSafe(self.run_once()).catch_unwind() => outcome,
+                outcome = AssertUnwindSafe(self.run_once_or_killed()).catch_unwind() => outcome,
+            };
+            let outcome = match outcome {
+                Ok(Err(Stop::Killed(panic))) => std::panic::resume_unwind(panic),
+                Ok(Err(Stop::Failed(error))) => Ok(Err(error)),
+                Ok(Ok(published)) => Ok(Ok(published)),
+                Err(panic) => Err(panic),
             };
             match outcome {
                 Ok(Ok(published)) => {
@@ -273,7 +295,7 @@ impl Relay {
     }
 
     /// One batch: returns (rows read, rows published).
-    async fn batch(&self) -> Result<(usize, usize), BusError> {
+    async fn batch(&self) -> Result<(usize, usize), Stop> {
         let query = entity::Entity::find()
             .order_by_asc(entity::Column::CreatedAt)
             .order_by_asc(entity::Column::Id)
@@ -313,10 +335,14 @@ impl Relay {
         &self,
         conn: &C,
         rows: Vec<entity::Model>,
-    ) -> Result<usize, BusError> {
+    ) -> Result<usize, Stop> {
         let mut published = 0;
         for row in rows {
             let id = row.id.clone();
+            // Caught here and carried out as a value, so the relay's own panic guard (for
+            // bus panics) lets it through: "killed" must end the task, not be retried.
+            std::panic::catch_unwind(|| fail::fail_point!("outbox-relay-before-publish"))
+                .map_err(Stop::Killed)?;
             match self.bus.publish(row_message(row)).await {
                 Ok(()) => published += 1,
                 // Only a hand-edited row gets here (enqueue checks what the bus checks);
@@ -324,7 +350,7 @@ impl Relay {
                 Err(error) if error.is_permanent() => {
                     error!(%id, error = %ErrorChain(&error), "dropping an outbox row the bus refuses");
                 }
-                Err(error) => return Err(error),
+                Err(error) => return Err(error.into()),
             }
             entity::Entity::delete_many()
                 .filter(entity::Column::Id.eq(id))
@@ -333,6 +359,19 @@ impl Relay {
                 .map_err(|e| BusError::database("delete a published outbox row", e))?;
         }
         Ok(published)
+    }
+}
+
+/// Why a batch stopped early.
+enum Stop {
+    Failed(BusError),
+    /// The fail point panicked, with this payload: the "process" is dead.
+    Killed(Box<dyn Any + Send>),
+}
+
+impl From<BusError> for Stop {
+    fn from(error: BusError) -> Self {
+        Self::Failed(error)
     }
 }
 

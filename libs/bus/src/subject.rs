@@ -105,6 +105,19 @@ pub(crate) fn filter_stream(filter: &str) -> Result<StreamKind, BusError> {
     Ok(kind)
 }
 
+/// The stream a watch filter reads: events only, since reading operations without a
+/// durable would race the work queue's own consumers (and see nothing they acked).
+pub(crate) fn watch_stream(filter: &str) -> Result<StreamKind, BusError> {
+    match filter_stream(filter)? {
+        StreamKind::Events => Ok(StreamKind::Events),
+        StreamKind::Ops => Err(BusError::subject(
+            filter,
+            "operations are a work queue and cannot be watched; \
+             watch magnum.events.… or consume magnum.ops.… with a durable",
+        )),
+    }
+}
+
 /// Whether some subject matches both filters (a literal subject is a filter too).
 pub(crate) fn overlap(a: &str, b: &str) -> bool {
     let mut left = a.split('.');

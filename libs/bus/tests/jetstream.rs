@@ -102,6 +102,36 @@ async fn connecting_to_nothing_fails_at_once() {
     assert!(started.elapsed() < Duration::from_secs(6));
 }
 
+/// How many consumers the test's events stream has.
+async fn event_consumers(config: &BusConfig) -> usize {
+    let client = async_nats::connect(&config.url).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let upper = config.prefix.to_ascii_uppercase();
+    let mut stream = js
+        .get_stream(format!("{upper}_MAGNUM_EVENTS"))
+        .await
+        .unwrap();
+    stream.info().await.unwrap().state.consumer_count
+}
+
+#[tokio::test]
+async fn a_dropped_watch_leaves_no_consumer() {
+    let t = new_bus().await;
+    let mut stream = t.bus.subscribe("magnum.events.>").await.unwrap();
+    let sent = common::publish(&t.bus, "magnum.events.bay.created", "x").await;
+    assert_eq!(common::watched(&mut stream).await, sent);
+    assert_eq!(event_consumers(&t.config).await, 1);
+    drop(stream);
+    let deadline = Instant::now() + common::WAIT;
+    while event_consumers(&t.config).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the watch consumer is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // server restarts, on a private nats-server
 
@@ -249,4 +279,77 @@ async fn consuming_survives_a_server_restart() {
 #[tokio::test]
 async fn streams_and_consumers_come_back_after_a_restart_with_an_empty_store() {
     restart_case(true).await;
+}
+
+/// The next watched message, collecting the errors of a recovering watch.
+async fn watched_through_errors(
+    stream: &mut magnum_bus::MessageStream,
+    errors: &mut Vec<magnum_bus::BusError>,
+) -> Message {
+    use futures::StreamExt;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match timeout(left, stream.next()).await {
+            Ok(Some(Ok(message))) => return message,
+            Ok(Some(Err(error))) => errors.push(error),
+            Ok(None) => panic!("watch ended"),
+            Err(_) => panic!("no message after the restart"),
+        }
+    }
+}
+
+async fn watch_restart_case(wipe_store: bool) {
+    let Some(binary) = PrivateServer::binary() else {
+        eprintln!("nats-server not found; skipping the restart test");
+        return;
+    };
+    let port = free_port();
+    let store = std::env::temp_dir().join(magnum_testkit::unique_name("nats"));
+    let mut server = PrivateServer::start(&binary, port, &store).await;
+    let config = BusConfig {
+        url: server.url(),
+        prefix: "watch".into(),
+    };
+    let bus = connect(&config).await.unwrap();
+    let mut stream = bus.subscribe("magnum.events.>").await.unwrap();
+    let before = common::publish(&bus, "magnum.events.bay.created", "before").await;
+    assert_eq!(common::watched(&mut stream).await, before);
+
+    server.stop();
+    let second_store = if wipe_store {
+        std::env::temp_dir().join(magnum_testkit::unique_name("nats"))
+    } else {
+        store.clone()
+    };
+    let mut server = PrivateServer::start(&binary, port, &second_store).await;
+
+    let after = Message::new("magnum.events.bay.deleted", "after");
+    publish_until_stored(&bus, &after).await;
+    let mut errors = Vec::new();
+    let got = watched_through_errors(&mut stream, &mut errors).await;
+    assert_eq!(
+        got, after,
+        "resumes after the last delivered, no replay of `before`"
+    );
+    let lagged = errors
+        .iter()
+        .any(|e| matches!(e, magnum_bus::BusError::Lagged { .. }));
+    assert_eq!(lagged, wipe_store, "a lost store is reported: {errors:?}");
+    common::watched_none(&mut stream, Duration::from_millis(300)).await;
+
+    server.stop();
+    for dir in [store, second_store] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[tokio::test]
+async fn watching_survives_a_server_restart() {
+    watch_restart_case(false).await;
+}
+
+#[tokio::test]
+async fn watching_survives_a_restart_with_an_empty_store() {
+    watch_restart_case(true).await;
 }

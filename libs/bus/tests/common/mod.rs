@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use magnum_bus::outbox::{self, Relay, entity};
 use magnum_bus::{
-    Bus, BusConfig, BusError, ConsumerSpec, Delivery, Message, Subscription, connect,
+    Bus, BusConfig, BusError, ConsumerSpec, Delivery, Message, MessageStream, Subscription, connect,
 };
 use magnum_db::DatabaseConfig;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
@@ -63,6 +64,11 @@ macro_rules! conformance_suite {
             filters_use_nats_wildcards,
             unknown_subjects_and_bad_specs_are_rejected,
             overlapping_ops_durables_are_rejected,
+            every_watch_gets_every_message,
+            watch_starts_after_the_call,
+            watch_honours_its_filter,
+            watching_operations_is_refused,
+            dropped_and_idle_watches_do_not_block_publishing,
         );
         $crate::conformance_suite!(@db $new_bus;
             outbox_commit_is_published_once,
@@ -478,6 +484,129 @@ pub async fn overlapping_ops_durables_are_rejected(t: TestBus) {
 }
 
 // ---------------------------------------------------------------------------------------
+// watches
+
+pub async fn watch(bus: &Arc<dyn Bus>, filter: &str) -> MessageStream {
+    bus.subscribe(filter).await.expect("subscribe")
+}
+
+/// The next watched message, within `WAIT`.
+pub async fn watched(stream: &mut MessageStream) -> Message {
+    match timeout(WAIT, stream.next()).await {
+        Ok(Some(Ok(message))) => message,
+        Ok(Some(Err(error))) => panic!("watch error: {error}"),
+        Ok(None) => panic!("watch ended"),
+        Err(_) => panic!("no message within {WAIT:?}"),
+    }
+}
+
+/// Asserts that nothing is watched for `window`.
+pub async fn watched_none(stream: &mut MessageStream, window: Duration) {
+    if let Ok(Some(item)) = timeout(window, stream.next()).await {
+        panic!("expected nothing, got {item:?}");
+    }
+}
+
+pub async fn every_watch_gets_every_message(t: TestBus) {
+    let mut a = watch(&t.bus, "magnum.events.>").await;
+    let mut b = watch(&t.bus, "magnum.events.bay.*").await;
+    // A durable on the same subjects takes nothing away from the watches.
+    let mut durable = subscribe(&t.bus, spec("k8s", "magnum.events.>")).await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        let message = Message::new("magnum.events.bay.updated", i.to_string())
+            .with_header("traceparent", traceparent);
+        t.bus.publish(message.clone()).await.unwrap();
+        sent.push(message);
+    }
+    for stream in [&mut a, &mut b] {
+        for expected in &sent {
+            assert_eq!(&watched(stream).await, expected, "in order, intact");
+        }
+        watched_none(stream, Duration::from_millis(200)).await;
+    }
+    for _ in 0..5 {
+        recv(&mut durable).await.ack().await.unwrap();
+    }
+}
+
+pub async fn watch_starts_after_the_call(t: TestBus) {
+    publish(&t.bus, "magnum.events.bay.created", "before").await;
+    let mut stream = watch(&t.bus, "magnum.events.>").await;
+    let after = publish(&t.bus, "magnum.events.bay.deleted", "after").await;
+    assert_eq!(watched(&mut stream).await, after);
+    watched_none(&mut stream, Duration::from_millis(300)).await;
+    // A duplicate id is not a new message for a watch either.
+    t.bus.publish(after.clone()).await.unwrap();
+    watched_none(&mut stream, Duration::from_millis(300)).await;
+}
+
+pub async fn watch_honours_its_filter(t: TestBus) {
+    let mut bays = watch(&t.bus, "magnum.events.bay.*").await;
+    let mut deletions = watch(&t.bus, "magnum.events.*.deleted").await;
+    let bay = publish(&t.bus, "magnum.events.bay.deleted", "1").await;
+    let node = publish(&t.bus, "magnum.events.node.deleted", "2").await;
+    publish(&t.bus, "magnum.events.bay.x.y", "3").await;
+    // Operations never reach a watch, even with a matching tail.
+    publish(&t.bus, "magnum.ops.bay.deleted", "4").await;
+    let created = publish(&t.bus, "magnum.events.bay.created", "5").await;
+
+    assert_eq!(watched(&mut bays).await.id, bay.id);
+    assert_eq!(watched(&mut bays).await.id, created.id);
+    watched_none(&mut bays, Duration::from_millis(300)).await;
+    assert_eq!(watched(&mut deletions).await.id, bay.id);
+    assert_eq!(watched(&mut deletions).await.id, node.id);
+    watched_none(&mut deletions, Duration::from_millis(300)).await;
+}
+
+pub async fn watching_operations_is_refused(t: TestBus) {
+    for filter in [
+        "magnum.ops.>",
+        "magnum.ops.bay.create",
+        "magnum.>",
+        "foo.>",
+        "magnum.events.>.x",
+    ] {
+        let result = t.bus.subscribe(filter).await;
+        assert!(
+            matches!(result, Err(BusError::InvalidSubject { .. })),
+            "{filter}: {:?}",
+            result.err().map(|e| e.to_string())
+        );
+    }
+    let Err(error) = t.bus.subscribe("magnum.ops.>").await else {
+        unreachable!()
+    };
+    assert!(error.to_string().contains("work queue"), "{error}");
+}
+
+pub async fn dropped_and_idle_watches_do_not_block_publishing(t: TestBus) {
+    const COUNT: usize = 300;
+    let dropped = watch(&t.bus, "magnum.events.>").await;
+    drop(dropped);
+    // Never read.
+    let _idle = watch(&t.bus, "magnum.events.>").await;
+    let mut reader = watch(&t.bus, "magnum.events.>").await;
+    let sent = timeout(WAIT, async {
+        let mut sent = Vec::new();
+        for i in 0..COUNT {
+            sent.push(
+                publish(&t.bus, "magnum.events.bay.updated", &i.to_string())
+                    .await
+                    .id,
+            );
+        }
+        sent
+    })
+    .await
+    .expect("publishing is not held up by watches");
+    for id in sent {
+        assert_eq!(watched(&mut reader).await.id, id);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // the outbox
 
 struct Migrator;
@@ -499,6 +628,13 @@ impl TestDb {
             .await
             .expect("database");
         Self { db, config }
+    }
+
+    /// Another connection pool to the same database, as a restarted process would open.
+    pub async fn reconnect(&self) -> DatabaseConnection {
+        magnum_db::connect_and_migrate::<Migrator>(&self.config)
+            .await
+            .expect("database")
     }
 
     pub async fn rows(&self) -> u64 {
@@ -551,6 +687,10 @@ impl Bus for PublishThenFail {
     async fn consume(&self, spec: ConsumerSpec) -> Result<Box<dyn Subscription>, BusError> {
         self.0.consume(spec).await
     }
+
+    async fn subscribe(&self, filter_subject: &str) -> Result<MessageStream, BusError> {
+        self.0.subscribe(filter_subject).await
+    }
 }
 
 /// Counts publishes that reach the bus.
@@ -565,6 +705,10 @@ impl Bus for Counting {
 
     async fn consume(&self, spec: ConsumerSpec) -> Result<Box<dyn Subscription>, BusError> {
         self.0.consume(spec).await
+    }
+
+    async fn subscribe(&self, filter_subject: &str) -> Result<MessageStream, BusError> {
+        self.0.subscribe(filter_subject).await
     }
 }
 
