@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Map, Value};
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
 
@@ -23,6 +24,8 @@ pub enum AttributeType {
     Boolean,
     /// An object whose values are strings (`labels`).
     StringMap,
+    /// Output only: a list of strings (addresses).
+    StringList,
     /// Output only: a list of links.
     Links,
     /// Output only: an ISO 8601 timestamp with UTC offset.
@@ -51,6 +54,11 @@ pub struct Attribute {
     pub mandatory: bool,
     /// For the OpenAPI document.
     pub description: &'static str,
+    /// Integers: the smallest value accepted (WSME's `IntegerType(minimum=...)`).
+    pub minimum: Option<i32>,
+    /// Strings: the shortest and longest accepted, in characters (WSME's `StringType`).
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
 }
 
 impl Attribute {
@@ -66,6 +74,9 @@ impl Attribute {
             access: Access::ReadWrite,
             mandatory: false,
             description,
+            minimum: None,
+            min_length: None,
+            max_length: None,
         }
     }
 
@@ -102,6 +113,31 @@ impl Attribute {
         Self {
             access: Access::Derived,
             ..Self::optional(name, kind, description)
+        }
+    }
+
+    /// The same attribute, refusing integers below `minimum`.
+    pub const fn at_least(self, minimum: i32) -> Self {
+        Self {
+            minimum: Some(minimum),
+            ..self
+        }
+    }
+
+    /// The same attribute, refusing strings shorter than `min` or longer than `max`
+    /// characters.
+    pub const fn length(self, min: usize, max: usize) -> Self {
+        Self {
+            max_length: Some(max),
+            ..self.min_length(min)
+        }
+    }
+
+    /// The same attribute, refusing strings shorter than `min` characters.
+    pub const fn min_length(self, min: usize) -> Self {
+        Self {
+            min_length: Some(min),
+            ..self
         }
     }
 }
@@ -148,6 +184,16 @@ impl ResourceSchema {
                 .strip_prefix('/')
                 .and_then(|name| self.attribute(name))
                 .is_some_and(|a| a.mandatory)
+    }
+
+    /// The representation of an object under this table: the attributes of the table
+    /// taken from `view` (a view may carry the fields of several versions' tables; a
+    /// field the view leaves out stays out).
+    pub fn represent<V: Serialize>(&self, view: &V) -> Result<Map<String, Value>, Error> {
+        let value = serde_json::to_value(view).map_err(|error| {
+            Error::Internal(format!("cannot represent a {}: {error}", self.argument))
+        })?;
+        Ok(pick(&value, self.attributes.iter().map(|a| a.name)))
     }
 
     /// Parses a create body. Absent and `null` attributes are left out of the result;
@@ -218,7 +264,7 @@ impl ResourceSchema {
             }
             object = object.property(
                 attribute.name,
-                RefOr::T(value_schema(attribute.kind, &description)),
+                RefOr::T(value_schema(attribute, &description)),
             );
             if attribute.mandatory {
                 object = object.required(attribute.name);
@@ -228,16 +274,20 @@ impl ResourceSchema {
     }
 }
 
-fn value_schema(kind: AttributeType, description: &str) -> Schema {
+fn value_schema(attribute: &Attribute, description: &str) -> Schema {
     let builder = ObjectBuilder::new().description(Some(description));
-    let builder = match kind {
-        AttributeType::String => builder.schema_type(Type::String),
+    let builder = match attribute.kind {
+        AttributeType::String => builder
+            .schema_type(Type::String)
+            .min_length(attribute.min_length)
+            .max_length(attribute.max_length),
         AttributeType::Integer => builder
             .schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
                 Type::Integer,
                 Type::String,
             ]))
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32))),
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(attribute.minimum),
         AttributeType::Boolean => {
             builder.schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
                 Type::Boolean,
@@ -247,12 +297,20 @@ fn value_schema(kind: AttributeType, description: &str) -> Schema {
         AttributeType::StringMap => builder
             .schema_type(Type::Object)
             .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String))),
-        AttributeType::Links => builder.schema_type(Type::Array),
+        AttributeType::StringList | AttributeType::Links => builder.schema_type(Type::Array),
         AttributeType::Timestamp => builder
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
     };
     Schema::Object(builder.build())
+}
+
+/// The fields called `names` of a JSON object (those it has), e.g. a list's summary set.
+pub fn pick<'a>(object: &Value, names: impl IntoIterator<Item = &'a str>) -> Map<String, Value> {
+    names
+        .into_iter()
+        .filter_map(|name| Some((name.to_owned(), object.get(name)?.clone())))
+        .collect()
 }
 
 /// A parsed attribute value.
@@ -320,7 +378,10 @@ pub fn coerce(attribute: &Attribute, value: &Value) -> Result<Option<AttributeVa
     let name = attribute.name;
     let parsed = match attribute.kind {
         AttributeType::String => match value {
-            Value::String(text) => AttributeValue::String(text.clone()),
+            Value::String(text) => {
+                check_length(attribute, value, text)?;
+                AttributeValue::String(text.clone())
+            }
             other => {
                 return Err(invalid_input(
                     name,
@@ -329,10 +390,20 @@ pub fn coerce(attribute: &Attribute, value: &Value) -> Result<Option<AttributeVa
                 ));
             }
         },
-        AttributeType::Integer => AttributeValue::Integer(
-            integer(value)
-                .ok_or_else(|| invalid_input(name, value, "Value should be an integer"))?,
-        ),
+        AttributeType::Integer => {
+            let number = integer(value)
+                .ok_or_else(|| invalid_input(name, value, "Value should be an integer"))?;
+            if let Some(minimum) = attribute.minimum
+                && number < minimum
+            {
+                return Err(invalid_input(
+                    name,
+                    value,
+                    &format!("Value should be greater or equal to {minimum}"),
+                ));
+            }
+            AttributeValue::Integer(number)
+        }
         AttributeType::Boolean => AttributeValue::Boolean(boolean(value).ok_or_else(|| {
             invalid_input(
                 name,
@@ -363,11 +434,29 @@ pub fn coerce(attribute: &Attribute, value: &Value) -> Result<Option<AttributeVa
                 )
             })?)
         }
-        AttributeType::Links | AttributeType::Timestamp => {
+        AttributeType::StringList | AttributeType::Links | AttributeType::Timestamp => {
             return Err(invalid_input(name, value, "Cannot set read only field."));
         }
     };
     Ok(Some(parsed))
+}
+
+/// WSME's `StringType` length rule, in characters.
+fn check_length(attribute: &Attribute, value: &Value, text: &str) -> Result<(), Error> {
+    if attribute.min_length.is_none() && attribute.max_length.is_none() {
+        return Ok(());
+    }
+    let length = text.chars().count();
+    let reason = match (attribute.min_length, attribute.max_length) {
+        (Some(min), _) if length < min => {
+            format!("Value should have a minimum character requirement of {min}")
+        }
+        (_, Some(max)) if length > max => {
+            format!("Value should have a maximum character requirement of {max}")
+        }
+        _ => return Ok(()),
+    };
+    Err(invalid_input(attribute.name, value, &reason))
 }
 
 /// JSON integers, integral floats and base-10 strings, within 32 bits.

@@ -165,3 +165,46 @@ fn input_schema_lists_writable_attributes() {
     assert!(schema["properties"]["distro"].is_object());
     assert!(schema["properties"].get("links").is_none());
 }
+
+#[test]
+fn bounds_of_integers_and_strings() {
+    const COUNT: Attribute = Attribute::optional("count", AttributeType::Integer, "").at_least(1);
+    const NAME: Attribute = Attribute::optional("name", AttributeType::String, "").length(1, 3);
+    const CSR: Attribute = Attribute::optional("csr", AttributeType::String, "").min_length(1);
+    assert_eq!(
+        coerce(&COUNT, &json!("2")).unwrap(),
+        Some(AttributeValue::Integer(2))
+    );
+    let refused = |attribute: &Attribute, value: Value| match coerce(attribute, &value) {
+        Err(Error::BadRequest(message)) => message,
+        other => panic!("expected a 400, got {other:?}"),
+    };
+    assert_eq!(
+        refused(&COUNT, json!("0")),
+        "Invalid input for field/attribute count. Value: '0'. Value should be greater or \
+         equal to 1"
+    );
+    assert_eq!(
+        refused(&NAME, json!("")),
+        "Invalid input for field/attribute name. Value: ''. Value should have a minimum \
+         character requirement of 1"
+    );
+    assert!(refused(&NAME, json!("élan")).ends_with("maximum character requirement of 3"));
+    assert_eq!(
+        coerce(&NAME, &json!("été")).unwrap(),
+        Some(AttributeValue::String("été".to_owned())),
+        "lengths count characters"
+    );
+    assert!(coerce(&CSR, &json!("x".repeat(5000))).is_ok());
+    assert!(refused(&CSR, json!("")).contains("minimum character requirement of 1"));
+}
+
+#[test]
+fn represent_keeps_the_tables_attributes() {
+    let view = json!({"uuid": "u", "coe": "swarm", "project_id": "p", "links": []});
+    let represented = THING.represent(&view).unwrap();
+    let mut keys: Vec<&str> = represented.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["coe", "links", "uuid"]);
+    assert_eq!(pick(&view, ["uuid", "nope"]).len(), 1);
+}

@@ -123,6 +123,21 @@ pub(crate) fn default_detail(status: StatusCode) -> &'static str {
 }
 
 impl Error {
+    /// A failure of a call that resolved an object named in the request *body* (a bay's
+    /// `baymodel_id`, a certificate's bay): the object not existing is the client's
+    /// mistake, so NOT_FOUND becomes 400 with the same text (spec §1.4); every other
+    /// status maps as usual.
+    pub fn from_reference(status: tonic::Status) -> Self {
+        if status.code() == tonic::Code::NotFound
+            && std::error::Error::source(&status).is_none()
+            && !status.message().is_empty()
+        {
+            Self::BadRequest(status.message().to_owned())
+        } else {
+            Self::Upstream(status)
+        }
+    }
+
     /// The HTTP status and the detail text the client sees.
     fn status_and_detail(&self) -> (StatusCode, Cow<'_, str>) {
         match self {

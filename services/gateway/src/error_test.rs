@@ -68,3 +68,19 @@ fn titles_stop_at_the_first_full_stop() {
     );
     assert_eq!(title_of("no stop"), "no stop");
 }
+
+#[test]
+fn a_missing_reference_from_a_body_is_a_400_with_the_same_text() {
+    let report =
+        Error::from_reference(tonic::Status::not_found("Baymodel x could not be found.")).report();
+    assert_eq!(report.status, StatusCode::BAD_REQUEST);
+    assert_eq!(report.detail, "Baymodel x could not be found.");
+    let report = Error::from_reference(tonic::Status::already_exists("Multiple bays")).report();
+    assert_eq!(report.status, StatusCode::CONFLICT);
+    let report = Error::from_reference(tonic::Status::not_found("")).report();
+    assert_eq!(
+        report.status,
+        StatusCode::NOT_FOUND,
+        "no text to show as a 400"
+    );
+}

@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod patch;
 pub mod python_literal;
+pub mod query;
 pub mod routes;
 pub mod routing;
 pub mod state;

@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::{ErrorDocument, ErrorEntry};
 use crate::links::Link;
-use crate::routes::{baymodels, nodes};
+use crate::routes::{Accepted, baymodels, bays, certificates, nodes};
 use crate::versions;
 
 /// One JSON-patch operation (spec §1.8).
@@ -70,6 +70,15 @@ image, compute or network service, so they are not checked against one."
         baymodels::create,
         baymodels::update,
         baymodels::remove,
+        bays::list,
+        bays::detail,
+        bays::show,
+        bays::create,
+        bays::update,
+        bays::remove,
+        certificates::show,
+        certificates::sign,
+        certificates::rotate,
         nodes::list,
         nodes::detail,
         nodes::show,
@@ -87,6 +96,11 @@ image, compute or network service, so they are not checked against one."
         versions::MediaType,
         baymodels::BayModelView,
         baymodels::BayModelCollection,
+        bays::BayView,
+        bays::BayCollection,
+        certificates::CaCertificateView,
+        certificates::SignedCertificateView,
+        Accepted,
         nodes::NodeView,
         nodes::NodeSummary,
         nodes::NodeCollection,
@@ -100,6 +114,8 @@ image, compute or network service, so they are not checked against one."
     tags(
         (name = "versions", description = "Public documents (no token)."),
         (name = "baymodels", description = "Bay models (cluster templates)."),
+        (name = "bays", description = "Bays (clusters). API 1.1 shows Liberty's fields and answers create/update with the bay (201/200); 1.2+ shows the Newton+ fields and answers 202 `{\"uuid\"}`."),
+        (name = "certificates", description = "A bay's CA: show, sign a CSR, rotate."),
         (name = "nodes", description = "Node records (Liberty; addressed by uuid only)."),
     )
 )]
@@ -114,6 +130,14 @@ impl Modify for InputSchemas {
         components.schemas.insert(
             "BayModelInput".to_owned(),
             RefOr::T(baymodels::SCHEMA.input_schema()),
+        );
+        components.schemas.insert(
+            "BayInput".to_owned(),
+            RefOr::T(bays::API_1_3.schema.input_schema()),
+        );
+        components.schemas.insert(
+            "CertificateInput".to_owned(),
+            RefOr::T(certificates::SCHEMA.input_schema()),
         );
         components.schemas.insert(
             "NodeInput".to_owned(),

@@ -16,6 +16,11 @@ fn describes_every_route_and_the_input_schema() {
         ("/v1/baymodels", &["get", "post"]),
         ("/v1/baymodels/detail", &["get"]),
         ("/v1/baymodels/{ident}", &["get", "patch", "delete"]),
+        ("/v1/bays", &["get", "post"]),
+        ("/v1/bays/detail", &["get"]),
+        ("/v1/bays/{ident}", &["get", "patch", "delete"]),
+        ("/v1/certificates", &["post"]),
+        ("/v1/certificates/{ident}", &["get", "patch"]),
         ("/v1/nodes", &["get", "post"]),
         ("/v1/nodes/detail", &["get"]),
         ("/v1/nodes/{uuid}", &["get", "patch", "delete"]),
@@ -27,7 +32,7 @@ fn describes_every_route_and_the_input_schema() {
     }
     assert_eq!(
         paths.len(),
-        10,
+        15,
         "undocumented or stale paths: {:?}",
         paths.keys()
     );
@@ -45,6 +50,13 @@ fn describes_every_route_and_the_input_schema() {
         input["required"],
         serde_json::json!(["coe", "image_id", "keypair_id"])
     );
+    let bay_input = &value["components"]["schemas"]["BayInput"];
+    assert_eq!(bay_input["required"], serde_json::json!(["baymodel_id"]));
+    assert_eq!(bay_input["properties"]["node_count"]["minimum"], 1);
+    assert_eq!(bay_input["properties"]["name"]["maxLength"], 255);
+    assert!(bay_input["properties"].get("stack_id").is_none());
+    let certificate_input = &value["components"]["schemas"]["CertificateInput"];
+    assert_eq!(certificate_input["required"], serde_json::json!(["csr"]));
     let node_input = &value["components"]["schemas"]["NodeInput"];
     assert!(node_input.get("required").is_none(), "{node_input}");
     let mut node_fields: Vec<&str> = node_input["properties"]

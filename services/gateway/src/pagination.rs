@@ -38,15 +38,7 @@ pub struct Page {
 impl ListQuery {
     /// The parameters of a request URI; the last of repeated parameters wins.
     pub fn from_uri(uri: &Uri) -> Result<Self, Error> {
-        let Some(query) = uri.query() else {
-            return Ok(Self::default());
-        };
-        let pairs: Vec<(String, String)> =
-            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
-                .map(|q| q.0)
-                .map_err(|_| {
-                    Error::BadRequest(format!("The query string {query:?} is not valid."))
-                })?;
+        let pairs = crate::query::pairs(uri)?;
         let mut parsed = Self::default();
         for (name, value) in pairs {
             match name.as_str() {

@@ -2,24 +2,34 @@
 //! little they share.
 
 pub mod baymodels;
+pub mod bays;
+pub mod certificates;
 pub mod nodes;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::links::BaseUrl;
 use crate::state::AppState;
 
 /// The collections served under `/v1` (listed by `GET /v1`).
-pub const COLLECTIONS: &[&str] = &[baymodels::COLLECTION, nodes::COLLECTION];
+pub const COLLECTIONS: &[&str] = &[
+    baymodels::COLLECTION,
+    bays::COLLECTION,
+    certificates::COLLECTION,
+    nodes::COLLECTION,
+];
 
 /// Every resource route; all of them require authentication.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(baymodels::router())
+        .merge(bays::router())
+        .merge(certificates::router())
         .merge(nodes::router())
 }
 
@@ -38,4 +48,16 @@ pub(crate) fn created<T: Serialize>(
         Json(object),
     )
         .into_response())
+}
+
+/// The body of a `202 Accepted` answer to an asynchronous operation (Newton+).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Accepted {
+    /// The bay (cluster) the operation works on.
+    pub uuid: String,
+}
+
+/// `202 Accepted` with `{"uuid": <uuid>}` (no links: clients only print the uuid).
+pub(crate) fn accepted(uuid: String) -> Response {
+    (StatusCode::ACCEPTED, Json(Accepted { uuid })).into_response()
 }

@@ -7,6 +7,8 @@ use axum::http::HeaderValue;
 use bytes::Bytes;
 use magnum_grpc::Authenticator;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
+use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
+use magnum_proto::bay::v1::certificate_service_client::CertificateServiceClient;
 use magnum_proto::bay::v1::node_service_client::NodeServiceClient;
 use tonic::transport::Channel;
 
@@ -22,6 +24,8 @@ pub struct AppState {
 struct Shared {
     authenticator: Authenticator,
     baymodels: BayModelServiceClient<Channel>,
+    bays: BayServiceClient<Channel>,
+    certificates: CertificateServiceClient<Channel>,
     nodes: NodeServiceClient<Channel>,
     max_body_bytes: usize,
     max_limit: u32,
@@ -43,6 +47,8 @@ impl AppState {
             inner: Arc::new(Shared {
                 authenticator: Authenticator::new(identity, &config.auth),
                 baymodels: BayModelServiceClient::new(bay.clone()),
+                bays: BayServiceClient::new(bay.clone()),
+                certificates: CertificateServiceClient::new(bay.clone()),
                 nodes: NodeServiceClient::new(bay),
                 max_body_bytes: config.max_body_bytes,
                 max_limit: config.max_limit,
@@ -68,6 +74,16 @@ impl AppState {
     /// A client for bay-svc's baymodels (a clone: tonic clients are cheap handles).
     pub fn baymodels(&self) -> BayModelServiceClient<Channel> {
         self.inner.baymodels.clone()
+    }
+
+    /// A client for bay-svc's bays (same channel as the baymodels).
+    pub fn bays(&self) -> BayServiceClient<Channel> {
+        self.inner.bays.clone()
+    }
+
+    /// A client for bay-svc's bay certificates (same channel as the baymodels).
+    pub fn certificates(&self) -> CertificateServiceClient<Channel> {
+        self.inner.certificates.clone()
     }
 
     /// A client for bay-svc's nodes (same channel as the baymodels).

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod baymodels;
+mod bays;
+mod certificates;
 mod lifecycle;
 mod nodes;
 mod protocol;

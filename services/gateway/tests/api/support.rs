@@ -1,4 +1,5 @@
-//! Fakes and helpers: an in-memory `BayModelService` and `NodeService`, a no-auth
+//! Fakes and helpers: an in-memory `BayModelService`, `BayService`, `CertificateService`
+//! and `NodeService`, a no-auth
 //! `IdentityService` (it refuses only the token `bad-token`), and a client that calls the
 //! router in-process.
 
@@ -13,14 +14,22 @@ use gateway::{AppState, Config};
 use http_body_util::BodyExt;
 use magnum_common::Shutdown;
 use magnum_proto::bay::v1::bay_model_service_server::{BayModelService, BayModelServiceServer};
+use magnum_proto::bay::v1::bay_service_server::{BayService, BayServiceServer};
+use magnum_proto::bay::v1::certificate_service_server::{
+    CertificateService, CertificateServiceServer,
+};
 use magnum_proto::bay::v1::node_service_server::{NodeService, NodeServiceServer};
 use magnum_proto::bay::v1::{
-    BayModel, BayModelSpec, CreateBayModelRequest, CreateNodeRequest, DeleteBayModelRequest,
-    DeleteBayModelResponse, DeleteNodeRequest, DeleteNodeResponse, GetBayModelRequest,
-    GetNodeRequest, ListBayModelsRequest, ListBayModelsResponse, ListNodesRequest,
-    ListNodesResponse, Node, NodeSpec, UpdateBayModelRequest, UpdateNodeRequest,
+    Bay, BayModel, BayModelSpec, BaySpec, BayStatus, CaCertificate, CreateBayModelRequest,
+    CreateBayRequest, CreateBayResponse, CreateNodeRequest, DeleteBayModelRequest,
+    DeleteBayModelResponse, DeleteBayRequest, DeleteBayResponse, DeleteNodeRequest,
+    DeleteNodeResponse, GetBayModelRequest, GetBayRequest, GetCaCertificateRequest, GetNodeRequest,
+    ListBayModelsRequest, ListBayModelsResponse, ListBaysRequest, ListBaysResponse,
+    ListNodesRequest, ListNodesResponse, Node, NodeSpec, RotateCaRequest, RotateCaResponse,
+    SignCertificateRequest, SignedCertificate, UpdateBayModelRequest, UpdateBayRequest,
+    UpdateBayResponse, UpdateNodeRequest,
 };
-use magnum_proto::common::v1::ListOptions;
+use magnum_proto::common::v1::{ListOptions, OperationRef};
 use magnum_proto::identity::v1::identity_service_server::{IdentityService, IdentityServiceServer};
 use magnum_proto::identity::v1::{Identity, ValidateTokenRequest, ValidateTokenResponse};
 use serde_json::Value;
@@ -107,6 +116,56 @@ fn paginate<T: Clone>(
     Ok((page, next_page_token))
 }
 
+/// bay-svc's lookup of a uuid or name: one match, NOT_FOUND, or ALREADY_EXISTS for a name
+/// several objects have. `kind` is the message's name (`Baymodel`, `Bay`).
+fn find_by_ident<T: Clone>(
+    items: &[T],
+    ident: &str,
+    kind: &str,
+    uuid: impl Fn(&T) -> &str,
+    name: impl Fn(&T) -> Option<&str>,
+) -> Result<T, Status> {
+    if let Some(item) = items.iter().find(|item| uuid(item) == ident) {
+        return Ok(item.clone());
+    }
+    let named: Vec<&T> = items
+        .iter()
+        .filter(|item| name(item) == Some(ident))
+        .collect();
+    match named.as_slice() {
+        [] => Err(Status::not_found(format!(
+            "{kind} {ident} could not be found."
+        ))),
+        [one] => Ok((*one).clone()),
+        _ => {
+            let kind = kind.to_lowercase();
+            Err(Status::already_exists(format!(
+                "Multiple {kind}s exist with same name. Please use the {kind} uuid instead."
+            )))
+        }
+    }
+}
+
+/// Sorts `items` (kept in creation order) as `options` ask: by creation order (`id`) or
+/// by the one other key a fake knows; then pages them as bay-svc pages.
+fn list_page<T: Clone, K: Ord>(
+    mut items: Vec<T>,
+    options: &ListOptions,
+    (key_name, key): (&str, impl Fn(&T) -> K),
+    uuid: impl Fn(&T) -> &str,
+    kind: &str,
+) -> Result<(Vec<T>, String), Status> {
+    match options.sort_key.as_str() {
+        "" | "id" => {}
+        name if name == key_name => items.sort_by_key(|item| key(item)),
+        other => return Err(invalid_sort_key(other)),
+    }
+    if options.sort_dir == "desc" {
+        items.reverse();
+    }
+    paginate(&items, options, uuid, kind)
+}
+
 fn invalid_sort_key(key: &str) -> Status {
     Status::invalid_argument(format!(
         "The sort_key value \"{key}\" is an invalid field for sorting"
@@ -127,22 +186,13 @@ impl FakeBayModels {
 
     fn find(&self, ident: &str) -> Result<BayModel, Status> {
         let models = self.models.lock().unwrap();
-        if let Some(model) = models.iter().find(|m| m.uuid == ident) {
-            return Ok(model.clone());
-        }
-        let named: Vec<&BayModel> = models
-            .iter()
-            .filter(|m| m.name.as_deref() == Some(ident))
-            .collect();
-        match named.as_slice() {
-            [] => Err(Status::not_found(format!(
-                "Baymodel {ident} could not be found."
-            ))),
-            [one] => Ok((*one).clone()),
-            _ => Err(Status::already_exists(
-                "Multiple baymodels exist with same name. Please use the baymodel uuid instead.",
-            )),
-        }
+        find_by_ident(
+            &models,
+            ident,
+            "Baymodel",
+            |m| &m.uuid,
+            |m| m.name.as_deref(),
+        )
     }
 
     /// Adds a stored baymodel directly (test setup).
@@ -302,16 +352,14 @@ impl BayModelService for BayModelsServer {
     ) -> Result<GrpcResponse<ListBayModelsResponse>, Status> {
         self.record("list", &request);
         let options = request.into_inner().options.unwrap_or_default();
-        let mut models = self.models.lock().unwrap().clone();
-        match options.sort_key.as_str() {
-            "" | "id" => {}
-            "name" => models.sort_by(|a, b| a.name.cmp(&b.name)),
-            other => return Err(invalid_sort_key(other)),
-        }
-        if options.sort_dir == "desc" {
-            models.reverse();
-        }
-        let (page, next_page_token) = paginate(&models, &options, |m| m.uuid.as_str(), "Baymodel")?;
+        let models = self.models.lock().unwrap().clone();
+        let (page, next_page_token) = list_page(
+            models,
+            &options,
+            ("name", |m| m.name.clone()),
+            |m| m.uuid.as_str(),
+            "Baymodel",
+        )?;
         Ok(GrpcResponse::new(ListBayModelsResponse {
             baymodels: page,
             next_page_token,
@@ -473,16 +521,14 @@ impl NodeService for NodesServer {
     ) -> Result<GrpcResponse<ListNodesResponse>, Status> {
         self.0.record("list", &request);
         let options = request.into_inner().options.unwrap_or_default();
-        let mut nodes = self.0.nodes.lock().unwrap().clone();
-        match options.sort_key.as_str() {
-            "" | "id" => {}
-            "type" => nodes.sort_by(|a, b| a.r#type.cmp(&b.r#type)),
-            other => return Err(invalid_sort_key(other)),
-        }
-        if options.sort_dir == "desc" {
-            nodes.reverse();
-        }
-        let (page, next_page_token) = paginate(&nodes, &options, |n| n.uuid.as_str(), "Node")?;
+        let nodes = self.0.nodes.lock().unwrap().clone();
+        let (page, next_page_token) = list_page(
+            nodes,
+            &options,
+            ("type", |n| n.r#type.clone()),
+            |n| n.uuid.as_str(),
+            "Node",
+        )?;
         Ok(GrpcResponse::new(ListNodesResponse {
             nodes: page,
             next_page_token,
@@ -530,6 +576,279 @@ impl NodeService for NodesServer {
     }
 }
 
+/// An in-memory bay store, in creation order, resolving baymodels in the shared
+/// [`FakeBayModels`] as bay-svc does.
+pub struct FakeBays {
+    pub bays: Mutex<Vec<Bay>>,
+    pub baymodels: Arc<FakeBayModels>,
+    /// The specs of every create.
+    pub creates: Mutex<Vec<BaySpec>>,
+    pub recorded: Mutex<Recorded<UpdateBayRequest>>,
+}
+
+impl FakeBays {
+    fn new(baymodels: Arc<FakeBayModels>) -> Self {
+        Self {
+            bays: Mutex::default(),
+            baymodels,
+            creates: Mutex::default(),
+            recorded: Mutex::default(),
+        }
+    }
+
+    fn record<T>(&self, call: &'static str, request: &GrpcRequest<T>) {
+        self.recorded.lock().unwrap().record(call, request);
+    }
+
+    fn find(&self, ident: &str) -> Result<Bay, Status> {
+        let bays = self.bays.lock().unwrap();
+        find_by_ident(&bays, ident, "Bay", |b| &b.uuid, |b| b.name.as_deref())
+    }
+
+    /// Adds a stored bay in `status` directly (test setup), on a new baymodel.
+    pub fn insert(&self, name: &str, status: BayStatus) -> Bay {
+        let model = self.baymodels.insert(&format!("{name}-model"));
+        let mut bay = bay_from(
+            BaySpec {
+                name: Some(name.to_owned()),
+                node_count: Some(1),
+                ..BaySpec::default()
+            },
+            &model,
+        );
+        bay.set_status(status);
+        self.bays.lock().unwrap().push(bay.clone());
+        bay
+    }
+}
+
+/// A stored bay from a spec, with bay-svc's defaults and the baymodel's values for what
+/// the spec leaves out.
+fn bay_from(spec: BaySpec, model: &BayModel) -> Bay {
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let mut bay = Bay {
+        stack_id: Some(format!("stack-{uuid}")),
+        uuid,
+        name: spec.name.or_else(|| Some("alpha-1-bay".to_owned())),
+        baymodel_id: model.uuid.clone(),
+        node_count: spec.node_count.unwrap_or(1),
+        master_count: spec.master_count.unwrap_or(1),
+        bay_create_timeout: spec.bay_create_timeout.unwrap_or(60),
+        discovery_url: spec.discovery_url,
+        docker_volume_size: spec.docker_volume_size.or(model.docker_volume_size),
+        labels: spec
+            .labels
+            .map(|l| l.values)
+            .unwrap_or_else(|| model.labels.clone()),
+        master_flavor_id: spec.master_flavor_id.or(model.master_flavor_id.clone()),
+        flavor_id: spec.flavor_id.or(model.flavor_id.clone()),
+        keypair: model.keypair_id.clone(),
+        fixed_network: spec.fixed_network.or(model.fixed_network.clone()),
+        fixed_subnet: spec.fixed_subnet.or(model.fixed_subnet.clone()),
+        floating_ip_enabled: spec
+            .floating_ip_enabled
+            .unwrap_or(model.floating_ip_enabled),
+        master_lb_enabled: spec.master_lb_enabled.unwrap_or(model.master_lb_enabled),
+        faults: [("default-worker".to_owned(), "boom".to_owned())].into(),
+        project_id: "demo".to_owned(),
+        user_id: "demo-user".to_owned(),
+        created_at: Some(timestamp(1_472_453_491)),
+        ..Bay::default()
+    };
+    bay.set_status(BayStatus::CreateInProgress);
+    bay
+}
+
+fn operation() -> Option<OperationRef> {
+    Some(OperationRef {
+        operation_id: uuid::Uuid::new_v4().to_string(),
+    })
+}
+
+/// The gRPC face of a shared [`FakeBays`].
+struct BaysServer(Arc<FakeBays>);
+
+#[tonic::async_trait]
+impl BayService for BaysServer {
+    async fn create_bay(
+        &self,
+        request: GrpcRequest<CreateBayRequest>,
+    ) -> Result<GrpcResponse<CreateBayResponse>, Status> {
+        self.0.record("create", &request);
+        let spec = request.into_inner().spec.unwrap_or_default();
+        self.0.creates.lock().unwrap().push(spec.clone());
+        let model = self.0.baymodels.find(&spec.baymodel_ident)?;
+        let bay = bay_from(spec, &model);
+        self.0.bays.lock().unwrap().push(bay.clone());
+        Ok(GrpcResponse::new(CreateBayResponse {
+            bay: Some(bay),
+            operation: operation(),
+        }))
+    }
+
+    async fn get_bay(
+        &self,
+        request: GrpcRequest<GetBayRequest>,
+    ) -> Result<GrpcResponse<Bay>, Status> {
+        self.0.record("get", &request);
+        self.0
+            .find(&request.into_inner().ident)
+            .map(GrpcResponse::new)
+    }
+
+    async fn list_bays(
+        &self,
+        request: GrpcRequest<ListBaysRequest>,
+    ) -> Result<GrpcResponse<ListBaysResponse>, Status> {
+        self.0.record("list", &request);
+        let options = request.into_inner().options.unwrap_or_default();
+        let bays = self.0.bays.lock().unwrap().clone();
+        let (page, next_page_token) = list_page(
+            bays,
+            &options,
+            ("name", |b| b.name.clone()),
+            |b| b.uuid.as_str(),
+            "Bay",
+        )?;
+        Ok(GrpcResponse::new(ListBaysResponse {
+            bays: page,
+            next_page_token,
+        }))
+    }
+
+    async fn update_bay(
+        &self,
+        request: GrpcRequest<UpdateBayRequest>,
+    ) -> Result<GrpcResponse<UpdateBayResponse>, Status> {
+        self.0.record("update", &request);
+        let update = request.into_inner();
+        self.0.recorded.lock().unwrap().updates.push(update.clone());
+        let mut bay = self.0.find(&update.ident)?;
+        if bay.name.as_deref() == Some("busy") {
+            return Err(Status::failed_precondition(format!(
+                "Bay {} already has an operation in progress.",
+                bay.uuid
+            )));
+        }
+        if !matches!(
+            bay.status(),
+            BayStatus::CreateComplete | BayStatus::UpdateComplete
+        ) {
+            return Err(Status::failed_precondition(format!(
+                "Updating a bay when stack status is \"{}\" is not supported.",
+                bay.status().as_str_name().trim_start_matches("BAY_STATUS_")
+            )));
+        }
+        bay.node_count = update.node_count;
+        bay.updated_at = Some(timestamp(1_472_453_600));
+        let mut bays = self.0.bays.lock().unwrap();
+        if let Some(slot) = bays.iter_mut().find(|b| b.uuid == bay.uuid) {
+            *slot = bay.clone();
+        }
+        Ok(GrpcResponse::new(UpdateBayResponse {
+            bay: Some(bay),
+            operation: operation(),
+        }))
+    }
+
+    async fn delete_bay(
+        &self,
+        request: GrpcRequest<DeleteBayRequest>,
+    ) -> Result<GrpcResponse<DeleteBayResponse>, Status> {
+        self.0.record("delete", &request);
+        let current = self.0.find(&request.into_inner().ident)?;
+        self.0
+            .bays
+            .lock()
+            .unwrap()
+            .retain(|b| b.uuid != current.uuid);
+        Ok(GrpcResponse::new(DeleteBayResponse {
+            operation: operation(),
+        }))
+    }
+}
+
+/// Bay CAs over the shared [`FakeBays`]: the CA of a bay is `CA(<type>) of <uuid>`, a
+/// signed certificate `signed(<csr>)`; a bay named `no-tls` has no CA to rotate.
+pub struct FakeCertificates {
+    pub bays: Arc<FakeBays>,
+    pub gets: Mutex<Vec<GetCaCertificateRequest>>,
+    pub signs: Mutex<Vec<SignCertificateRequest>>,
+    pub rotations: Mutex<Vec<RotateCaRequest>>,
+}
+
+/// The CA PEM the fake answers for a bay.
+pub fn fake_ca(bay_uuid: &str, ca_cert_type: &str) -> String {
+    format!(
+        "-----BEGIN CERTIFICATE-----\nCA({ca_cert_type}) of {bay_uuid}\n-----END CERTIFICATE-----\n"
+    )
+}
+
+/// The PEM the fake signs a CSR into.
+pub fn fake_signed(csr: &str) -> String {
+    format!("-----BEGIN CERTIFICATE-----\nsigned({csr})\n-----END CERTIFICATE-----\n")
+}
+
+/// The gRPC face of a shared [`FakeCertificates`].
+struct CertificatesServer(Arc<FakeCertificates>);
+
+#[tonic::async_trait]
+impl CertificateService for CertificatesServer {
+    async fn get_ca_certificate(
+        &self,
+        request: GrpcRequest<GetCaCertificateRequest>,
+    ) -> Result<GrpcResponse<CaCertificate>, Status> {
+        let request = request.into_inner();
+        self.0.gets.lock().unwrap().push(request.clone());
+        let bay = self.0.bays.find(&request.bay_ident)?;
+        Ok(GrpcResponse::new(CaCertificate {
+            pem: fake_ca(&bay.uuid, &request.ca_cert_type),
+            bay_uuid: bay.uuid,
+        }))
+    }
+
+    async fn sign_certificate(
+        &self,
+        request: GrpcRequest<SignCertificateRequest>,
+    ) -> Result<GrpcResponse<SignedCertificate>, Status> {
+        let request = request.into_inner();
+        self.0.signs.lock().unwrap().push(request.clone());
+        let bay = self.0.bays.find(&request.bay_ident)?;
+        if !request
+            .csr
+            .starts_with("-----BEGIN CERTIFICATE REQUEST-----")
+        {
+            return Err(Status::invalid_argument(
+                "The CSR is not a PEM certificate signing request.",
+            ));
+        }
+        Ok(GrpcResponse::new(SignedCertificate {
+            bay_uuid: bay.uuid,
+            pem: fake_signed(&request.csr),
+            csr: request.csr,
+        }))
+    }
+
+    async fn rotate_ca(
+        &self,
+        request: GrpcRequest<RotateCaRequest>,
+    ) -> Result<GrpcResponse<RotateCaResponse>, Status> {
+        let request = request.into_inner();
+        self.0.rotations.lock().unwrap().push(request.clone());
+        let bay = self.0.bays.find(&request.bay_ident)?;
+        if bay.name.as_deref() == Some("no-tls") {
+            return Err(Status::failed_precondition(format!(
+                "Rotating the CA certificate on a non-TLS bay {} is not supported.",
+                bay.uuid
+            )));
+        }
+        Ok(GrpcResponse::new(RotateCaResponse {
+            bay_uuid: bay.uuid,
+            operation: operation(),
+        }))
+    }
+}
+
 /// No-auth identity: every caller is the development admin of project `demo` (or the
 /// project named by `X-Project-Id`), except the token [`BAD_TOKEN`].
 pub struct FakeIdentity;
@@ -570,6 +889,8 @@ impl IdentityService for FakeIdentity {
 pub struct Harness {
     pub app: Router,
     pub baymodels: Arc<FakeBayModels>,
+    pub bays: Arc<FakeBays>,
+    pub certificates: Arc<FakeCertificates>,
     pub nodes: Arc<FakeNodes>,
     _stop: StopOnDrop,
 }
@@ -585,6 +906,8 @@ impl Drop for StopOnDrop {
 /// Serves the fakes on 127.0.0.1:0 and returns their address.
 async fn serve_fakes(
     baymodels: Arc<FakeBayModels>,
+    bays: Arc<FakeBays>,
+    certificates: Arc<FakeCertificates>,
     nodes: Arc<FakeNodes>,
     stop: Shutdown,
 ) -> SocketAddr {
@@ -593,6 +916,10 @@ async fn serve_fakes(
     tokio::spawn(async move {
         tonic::transport::Server::builder()
             .add_service(BayModelServiceServer::new(BayModelsServer(baymodels)))
+            .add_service(BayServiceServer::new(BaysServer(bays)))
+            .add_service(CertificateServiceServer::new(CertificatesServer(
+                certificates,
+            )))
             .add_service(NodeServiceServer::new(NodesServer(nodes)))
             .add_service(IdentityServiceServer::new(FakeIdentity))
             .serve_with_incoming_shutdown(
@@ -615,6 +942,8 @@ pub async fn harness_with(adjust: impl FnOnce(&mut Config)) -> Harness {
     Harness {
         app: gateway::router(AppState::new(&fakes.config).unwrap()),
         baymodels: fakes.baymodels,
+        bays: fakes.bays,
+        certificates: fakes.certificates,
         nodes: fakes.nodes,
         _stop: fakes.stop,
     }
@@ -623,6 +952,8 @@ pub async fn harness_with(adjust: impl FnOnce(&mut Config)) -> Harness {
 /// Running fakes and a gateway configuration that points at them.
 pub struct Fakes {
     pub baymodels: Arc<FakeBayModels>,
+    pub bays: Arc<FakeBays>,
+    pub certificates: Arc<FakeCertificates>,
     pub nodes: Arc<FakeNodes>,
     pub config: Config,
     pub stop: StopOnDrop,
@@ -630,9 +961,23 @@ pub struct Fakes {
 
 pub async fn fakes() -> Fakes {
     let baymodels = Arc::new(FakeBayModels::default());
+    let bays = Arc::new(FakeBays::new(baymodels.clone()));
+    let certificates = Arc::new(FakeCertificates {
+        bays: bays.clone(),
+        gets: Mutex::default(),
+        signs: Mutex::default(),
+        rotations: Mutex::default(),
+    });
     let nodes = Arc::new(FakeNodes::default());
     let stop = Shutdown::new();
-    let address = serve_fakes(baymodels.clone(), nodes.clone(), stop.clone()).await;
+    let address = serve_fakes(
+        baymodels.clone(),
+        bays.clone(),
+        certificates.clone(),
+        nodes.clone(),
+        stop.clone(),
+    )
+    .await;
     let mut config = Config {
         bay_url: format!("http://{address}"),
         ..Config::default()
@@ -640,6 +985,8 @@ pub async fn fakes() -> Fakes {
     config.auth.identity_url = format!("http://{address}");
     Fakes {
         baymodels,
+        bays,
+        certificates,
         nodes,
         config,
         stop: StopOnDrop(stop),
@@ -677,6 +1024,15 @@ impl Reply {
 
     pub fn detail(&self) -> String {
         self.error()["detail"].as_str().unwrap().to_owned()
+    }
+
+    /// Asserts an error answer of `status` (in the error document's shape) whose detail
+    /// contains `expected`.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, expected: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        let detail = self.detail();
+        assert!(detail.contains(expected), "{detail:?} lacks {expected:?}");
     }
 }
 
@@ -726,4 +1082,25 @@ pub async fn patch(app: &Router, uri: &str, body: Value) -> Reply {
 
 pub async fn delete(app: &Router, uri: &str) -> Reply {
     send(app, request(Method::DELETE, uri, None)).await
+}
+
+/// `request` at an API version, as 2.17.0/4.x send it (`latest`, or `1.2` ...).
+pub fn at(version: &str, mut request: Request<Body>) -> Request<Body> {
+    request.headers_mut().insert(
+        "openstack-api-version",
+        format!("container-infra {version}").parse().unwrap(),
+    );
+    request
+}
+
+/// The sorted keys of a JSON object.
+pub fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort_unstable();
+    keys
 }
