@@ -4,21 +4,21 @@
 //!   async-nats reconnects forever, and the streams and consumers are re-created when a
 //!   restarted server has lost them.
 //! - Publishes carry `Nats-Msg-Id` and wait for the stream's ack.
-//! - Subscriptions are durable pull consumers with explicit ack, read through one
-//!   long-lived pull stream (one inbox subscription, reconnect handling by async-nats)
-//!   rather than a fetch per call.
-//! - That stream asks for one message at a time, and only while `next` is waiting: its
-//!   pull request has no expiry, so nothing re-pulls in the background while a handler is
-//!   busy. A prefetched message would sit in a local buffer while its `ack_wait` ran out,
-//!   be redelivered to another replica, and then be handed out stale here as well. The cost
-//!   is a round trip per message, which the bus's traffic (operations, events) can afford.
+//! - Subscriptions are durable pull consumers with explicit ack. `next` sends one pull
+//!   request for one message, with a 5 s expiry, and repeats it until a message comes:
+//!   nothing is pulled while a handler is busy (a prefetched message would sit in a local
+//!   buffer while its `ack_wait` ran out, be redelivered to another replica, and then be
+//!   handed out stale here as well), and a request the server dropped is replaced by the
+//!   next one. (A long-lived pull stream with non-expiring requests was tried first; under
+//!   a burst it was seen to stop pulling, leaving messages pending with no request
+//!   waiting.) The cost is a round trip per message, which the bus's traffic (operations,
+//!   events) can afford.
 //! - Watches (`Bus::subscribe`) are ephemeral pull consumers without acks, in memory, that
 //!   expire on the server `WATCH_INACTIVE` (30 s) after the last pull. They work like async-nats'
 //!   ordered consumer (re-created at the next stream sequence after a gap, a missed
 //!   heartbeat or a reconnect) but not with it: that one restarts at the beginning of the
 //!   stream when it is re-created before its first message, replaying days of events.
-//! - After every reconnect a subscription re-creates its consumer (idempotent) and its
-//!   pull stream, so a server that came back without our streams or consumers (an empty
+//! - After every reconnect a subscription re-creates its consumer (idempotent), so a server that came back without our streams or consumers (an empty
 //!   store) is repaired at once rather than after async-nats' own retries run out.
 
 use std::collections::BTreeMap;
@@ -374,42 +374,52 @@ impl Bus for JetStreamBus {
         let mut connections = self.inner.connections.subscribe();
         connections.mark_unchanged();
         let consumer = self.create_consumer(kind, &spec).await?;
-        let messages = open_messages(&consumer).await?;
         Ok(Box::new(JetStreamSubscription {
             bus: self.clone(),
             kind,
             spec,
-            messages: Some(messages),
+            consumer: Some(consumer),
+            pull: None,
             failures: 0,
             connections,
         }))
     }
 }
 
-async fn open_messages(consumer: &Consumer<pull::Config>) -> Result<pull::Stream, BusError> {
+/// How long one pull request waits for a message before the next one is sent.
+const PULL_EXPIRY: Duration = Duration::from_secs(5);
+
+/// One pull request for one message, made only when the caller asks for the next message:
+/// nothing is prefetched (a prefetched message would sit in a local buffer while its
+/// `ack_wait` ran out), and every request expires, so a request the server dropped (a
+/// reconnect, a leadership change) is simply replaced by the next one. A long-lived pull
+/// stream without expiry was seen here to stop pulling under load, stranding messages.
+async fn pull_one(consumer: &Consumer<pull::Config>) -> Result<pull::Batch, BusError> {
     consumer
-        .stream()
-        .max_messages_per_batch(1)
-        // No expiry (and so no heartbeats): an expiring request would be renewed by a
-        // background task even while the caller is busy, prefetching messages.
-        .expires(Duration::ZERO)
+        .batch()
+        .max_messages(1)
+        .expires(PULL_EXPIRY)
         .messages()
         .await
-        .map_err(|e| BusError::unavailable("open a pull subscription", e))
+        .map_err(|e| BusError::unavailable("pull a message", e))
 }
 
 struct JetStreamSubscription {
     bus: JetStreamBus,
     kind: StreamKind,
     spec: ConsumerSpec,
-    /// `None` after a failure: the next call re-creates the consumer and the pull stream.
-    messages: Option<pull::Stream>,
+    /// `None` after a failure: the next call re-creates the consumer.
+    consumer: Option<Consumer<pull::Config>>,
+    /// The pull request in flight. Kept here, not in `next`'s future, so a caller that
+    /// gives up waiting (a timeout) does not strand a message that is on its way: the next
+    /// call reads it.
+    pull: Option<pull::Batch>,
     failures: u32,
     connections: watch::Receiver<u64>,
 }
 
 impl JetStreamSubscription {
-    async fn reopen(&mut self) -> Result<pull::Stream, BusError> {
+    async fn reopen(&mut self) -> Result<Consumer<pull::Config>, BusError> {
         if self.failures > 0 {
             let delay = REOPEN_BASE
                 .saturating_mul(1 << (self.failures - 1).min(8))
@@ -418,8 +428,7 @@ impl JetStreamSubscription {
         }
         self.connections.mark_unchanged();
         // The server may have come back without our consumer (or streams): re-create them.
-        let consumer = self.bus.create_consumer(self.kind, &self.spec).await?;
-        open_messages(&consumer).await
+        self.bus.create_consumer(self.kind, &self.spec).await
     }
 
     fn delivery(&self, message: js::Message) -> Result<Delivery, String> {
@@ -440,13 +449,25 @@ impl JetStreamSubscription {
 impl Subscription for JetStreamSubscription {
     async fn next(&mut self) -> Option<Result<Delivery, BusError>> {
         loop {
-            let messages = match &mut self.messages {
-                Some(messages) => messages,
+            let consumer = match &self.consumer {
+                Some(consumer) => consumer,
                 None => match self.reopen().await {
-                    Ok(messages) => self.messages.insert(messages),
+                    Ok(consumer) => self.consumer.insert(consumer),
                     Err(error) => {
                         self.failures = self.failures.saturating_add(1);
                         return Some(Err(error));
+                    }
+                },
+            };
+            let pull = match &mut self.pull {
+                Some(pull) => pull,
+                None => match pull_one(consumer).await {
+                    Ok(pull) => self.pull.insert(pull),
+                    Err(error) => {
+                        warn!(durable = %self.spec.durable, %error, "cannot pull; re-creating the consumer");
+                        self.consumer = None;
+                        self.failures = self.failures.saturating_add(1);
+                        continue;
                     }
                 },
             };
@@ -454,13 +475,16 @@ impl Subscription for JetStreamSubscription {
                 // A message already here goes out first; starting over would strand it
                 // until its ack_wait ran out.
                 biased;
-                item = messages.next() => item,
+                item = pull.next() => item,
                 Ok(()) = self.connections.changed() => {
                     debug!(durable = %self.spec.durable, "reconnected; re-creating the subscription");
-                    self.messages = None;
+                    self.consumer = None;
+                    self.pull = None;
                     continue;
                 }
             };
+            // A request asks for one message: whatever came, the next call pulls anew.
+            self.pull = None;
             match item {
                 Some(Ok(message)) => {
                     self.failures = 0;
@@ -469,14 +493,11 @@ impl Subscription for JetStreamSubscription {
                         Err(reason) => warn!(%reason, "skipping a message"),
                     }
                 }
+                // The request expired with nothing to deliver: ask again.
+                None => self.failures = 0,
                 Some(Err(error)) => {
-                    warn!(durable = %self.spec.durable, %error, "pull subscription failed; re-creating it");
-                    self.messages = None;
-                    self.failures = self.failures.saturating_add(1);
-                }
-                None => {
-                    warn!(durable = %self.spec.durable, "pull subscription ended; re-creating it");
-                    self.messages = None;
+                    warn!(durable = %self.spec.durable, %error, "pull request failed; re-creating the consumer");
+                    self.consumer = None;
                     self.failures = self.failures.saturating_add(1);
                 }
             }
