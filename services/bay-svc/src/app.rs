@@ -4,6 +4,12 @@
 
 use std::sync::Arc;
 
+mod bays;
+mod operations;
+
+pub use bays::{Bays, Drivers, Pki};
+pub use operations::{Handled, HealthChecks, Heartbeat, OperationTiming, Operations};
+
 use chrono::{DateTime, SubsecRound, Utc};
 use magnum_common::{RequestContext, Scope};
 use magnum_policy::{Credentials, Policy, Target};
@@ -15,7 +21,7 @@ use crate::domain::baymodel::{
 use crate::domain::event::{Actor, BayModelChange, BayModelEvent};
 use crate::domain::listing::{Page, PageRequest, SortDir};
 use crate::domain::node::{self, NewNode, Node, NodeChanges, NodeSortKey};
-use crate::domain::ports::{BayModelRepository, NodeRepository};
+use crate::domain::ports::{BayModelRepository, BayRepository, NodeRepository};
 use crate::error::{Error, Result};
 
 /// A list request as the caller gave it (unchecked).
@@ -37,14 +43,21 @@ pub struct ListQuery {
 #[derive(Clone)]
 pub struct BayModels {
     repository: Arc<dyn BayModelRepository>,
+    /// To refuse deleting a baymodel that bays were made from.
+    bays: Arc<dyn BayRepository>,
     guard: Guard,
 }
 
 impl BayModels {
-    /// The use cases on top of `repository`, under `policy`.
-    pub fn new(repository: Arc<dyn BayModelRepository>, policy: Policy) -> Self {
+    /// The use cases on top of `repository` (and `bays`, for references), under `policy`.
+    pub fn new(
+        repository: Arc<dyn BayModelRepository>,
+        bays: Arc<dyn BayRepository>,
+        policy: Policy,
+    ) -> Self {
         Self {
             repository,
+            bays,
             guard: Guard::new(policy, "baymodel"),
         }
     }
@@ -131,8 +144,11 @@ impl BayModels {
         let current = self.find(&scope, ident).await?;
         self.guard
             .enforce("delete", ctx, Some((&current.project_id, &current.user_id)))?;
-        // TODO(bays issue): refuse while a bay uses the baymodel ("Baymodel <x> is
-        // referenced by one or multiple bays.", FAILED_PRECONDITION).
+        // Bays keep their baymodel: Magnum refuses (400) while any bay, of any project,
+        // was made from it.
+        if self.bays.count_using_baymodel(current.uuid).await? > 0 {
+            return Err(Error::BayModelInUse(ident.to_owned()));
+        }
         let event = event(ctx, &current, BayModelChange::Deleted, now());
         self.repository.delete(&scope, current.uuid, &event).await?;
         tracing::info!(baymodel = %current.uuid, "baymodel deleted");
@@ -141,7 +157,7 @@ impl BayModels {
 
     /// Resolves a uuid or a name within `scope`. A uuid-looking ident is only ever
     /// looked up as a uuid (no fallback to names), as both Magnum eras agree.
-    async fn find(&self, scope: &Scope, ident: &str) -> Result<BayModel> {
+    pub(crate) async fn find(&self, scope: &Scope, ident: &str) -> Result<BayModel> {
         if let Ok(uuid) = Uuid::parse_str(ident) {
             return self
                 .repository
@@ -263,13 +279,13 @@ fn page_of<T>(items: Vec<T>, size: u32, uuid: impl Fn(&T) -> Uuid) -> Page<T> {
 /// creates are checked against the caller's own ids (as Magnum does; visibility is the
 /// repository's scoping), changes against the object's owner.
 #[derive(Clone)]
-struct Guard {
+pub(crate) struct Guard {
     policy: Policy,
     resource: &'static str,
 }
 
 impl Guard {
-    fn new(policy: Policy, resource: &'static str) -> Self {
+    pub(crate) fn new(policy: Policy, resource: &'static str) -> Self {
         Self { policy, resource }
     }
 

@@ -2,6 +2,7 @@
 //! Nothing here may name a transport or storage crate (`make lint` greps for them), so
 //! the rules can be read and tested without a network or a database.
 
+pub mod bay;
 pub mod baymodel;
 pub mod event;
 pub mod listing;

@@ -50,6 +50,37 @@ pub enum Error {
     /// `ironic_node_id` is unique across every project's nodes.
     #[error("A node with ironic_node_id {0} already exists.")]
     IronicNodeIdTaken(String),
+    #[error("Bay {0} could not be found.")]
+    BayNotFound(String),
+    #[error("Multiple bays exist with same name. Please use the bay uuid instead.")]
+    AmbiguousBayName(String),
+    #[error("A bay with UUID {0} already exists.")]
+    BayExists(Uuid),
+    /// Only a complete bay may change (Magnum's text; 400).
+    #[error("Updating a bay when stack status is \"{0}\" is not supported.")]
+    BayUpdateNotAllowed(crate::domain::bay::BayStatus),
+    /// Another operation changed the bay first (Magnum's bay-lock text; 400).
+    #[error("Bay {0} already has an operation in progress.")]
+    BayOperationInProgress(String),
+    #[error("Baymodel {0} is referenced by one or multiple bays.")]
+    BayModelInUse(String),
+    /// No driver serves this kind of bay here (Magnum's `ClusterTypeNotSupported`).
+    #[error("Bay type ({server_type}, {distro}, {coe}) not supported. {reason}")]
+    BayTypeNotSupported {
+        server_type: String,
+        distro: String,
+        coe: String,
+        reason: String,
+    },
+    /// A certificate signing request that cannot be signed (the caller's mistake).
+    #[error("Invalid CSR: {0}")]
+    InvalidCsr(String),
+    /// The bay has no CA (it is being deleted, or its row was hand-edited).
+    #[error("Bay {0} has no certificate authority.")]
+    CaMissing(Uuid),
+    /// Making, signing with or unsealing a CA failed (not the caller's doing).
+    #[error("certificate authority failure")]
+    Pki(#[source] Cause),
     /// Policy refuses the action ("Policy doesn't allow <rule> to be performed.").
     #[error(transparent)]
     PolicyForbids(#[from] magnum_policy::Forbidden),
@@ -87,17 +118,27 @@ impl magnum_common::ServiceError for Error {
             | Self::InvalidSortKey(_)
             | Self::InvalidSortDir(_)
             | Self::UnknownUpdateField(_)
-            | Self::ImmutableField(_) => ErrorCode::InvalidArgument,
-            Self::BayModelNotFound(_) | Self::NodeNotFound(_) => ErrorCode::NotFound,
+            | Self::ImmutableField(_)
+            | Self::BayUpdateNotAllowed(_)
+            | Self::BayOperationInProgress(_)
+            | Self::BayModelInUse(_)
+            | Self::BayTypeNotSupported { .. }
+            | Self::InvalidCsr(_) => ErrorCode::InvalidArgument,
+            Self::BayModelNotFound(_) | Self::NodeNotFound(_) | Self::BayNotFound(_) => {
+                ErrorCode::NotFound
+            }
+            Self::AmbiguousBayName(_) | Self::BayExists(_) => ErrorCode::Conflict,
             Self::AmbiguousBayModelName(_)
             | Self::BayModelExists(_)
             | Self::NodeExists(_)
             | Self::IronicNodeIdTaken(_) => ErrorCode::Conflict,
             Self::PolicyForbids(_) | Self::PublishForbidden => ErrorCode::Forbidden,
             Self::DatabaseUnavailable(_) => ErrorCode::Unavailable,
-            Self::Database(_) | Self::EventNotRecorded(_) | Self::CorruptRecord { .. } => {
-                ErrorCode::Internal
-            }
+            Self::Database(_)
+            | Self::EventNotRecorded(_)
+            | Self::CorruptRecord { .. }
+            | Self::CaMissing(_)
+            | Self::Pki(_) => ErrorCode::Internal,
         }
     }
 }

@@ -1,10 +1,16 @@
-//! The gRPC transport: `server` extracts the caller, calls the use cases and converts;
-//! `convert` holds every proto <-> domain conversion. No business logic lives here.
+//! The gRPC transport: the servers extract the caller, call the use cases and convert;
+//! `convert` and `bay_convert` hold every proto <-> domain conversion. No business logic
+//! lives here.
 
+mod bay_convert;
+mod bay_server;
 mod convert;
 mod server;
+mod watch;
 
+pub use bay_server::{BayApi, CertificateApi};
 pub use server::{BayModelApi, NodeApi};
+pub use watch::BayWatch;
 
 use crate::error::Error;
 

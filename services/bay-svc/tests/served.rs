@@ -49,6 +49,7 @@ async fn start(database: magnum_db::DatabaseConfig) -> Mesh {
         ..bay_svc::Config::default()
     };
     config.auth.identity_url = identity_url;
+    config.secrets.key = Some(magnum_pki::generate_key_base64().unwrap());
     let bay = tokio::spawn(bay_svc::serve(
         config,
         listener,
@@ -175,7 +176,7 @@ async fn serve_and_call(database: magnum_db::DatabaseConfig) {
     assert_eq!(event.baymodel_uuid, created.uuid);
     delivery.ack().await.unwrap();
 
-    // Bays arrive in a later issue.
+    // Bays are served: an unknown bay is NOT_FOUND, and so is its CA.
     let bays = BayServiceClient::new(mesh.channel.clone())
         .get_bay(magnum_grpc::client::request(
             &alice,
@@ -185,15 +186,33 @@ async fn serve_and_call(database: magnum_db::DatabaseConfig) {
         ))
         .await
         .unwrap_err();
-    assert_eq!(bays.code(), Code::Unimplemented);
+    assert_eq!(bays.code(), Code::NotFound);
+    assert_eq!(bays.message(), "Bay x could not be found.");
     let certificates = CertificateServiceClient::new(mesh.channel.clone())
         .get_ca_certificate(magnum_grpc::client::request(
             &alice,
-            pb::GetCaCertificateRequest::default(),
+            pb::GetCaCertificateRequest {
+                bay_ident: "x".to_owned(),
+                ..Default::default()
+            },
         ))
         .await
         .unwrap_err();
-    assert_eq!(certificates.code(), Code::Unimplemented);
+    assert_eq!(certificates.code(), Code::NotFound);
+    // No swarm driver in this deployment: a swarm bay is refused at once.
+    let unsupported = BayServiceClient::new(mesh.channel.clone())
+        .create_bay(magnum_grpc::client::request(
+            &alice,
+            pb::CreateBayRequest {
+                spec: Some(pb::BaySpec {
+                    baymodel_ident: "served".to_owned(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(unsupported.code(), Code::InvalidArgument, "{unsupported:?}");
 
     // Nodes are served: records scoped to their project, looked up by uuid only.
     let mut nodes = NodeServiceClient::new(mesh.channel.clone());

@@ -43,3 +43,38 @@ pub struct BayModelEvent {
     pub occurred_at: DateTime<Utc>,
     pub actor: Actor,
 }
+
+/// A bay's status changed (created, an operation started or settled). Stored with the
+/// change, so watchers see every committed transition once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BayStatusEvent {
+    pub id: Uuid,
+    pub bay_uuid: Uuid,
+    pub project_id: String,
+    pub status: crate::domain::bay::BayStatus,
+    pub status_reason: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl BayStatusEvent {
+    pub fn of(bay: &crate::domain::bay::Bay, occurred_at: DateTime<Utc>) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            bay_uuid: bay.uuid,
+            project_id: bay.project_id.clone(),
+            status: bay.status,
+            status_reason: bay.status_reason.clone(),
+            occurred_at,
+        }
+    }
+}
+
+/// A bay is gone: the services holding its objects (pods, containers) clean up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BayDeletedEvent {
+    pub id: Uuid,
+    pub bay_uuid: Uuid,
+    pub project_id: String,
+    pub coe: String,
+    pub occurred_at: DateTime<Utc>,
+}

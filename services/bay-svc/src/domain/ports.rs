@@ -4,8 +4,11 @@ use async_trait::async_trait;
 use magnum_common::Scope;
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+
+use crate::domain::bay::{Bay, BaySortKey, BayStatus, Operation};
 use crate::domain::baymodel::{BayModel, BayModelSortKey};
-use crate::domain::event::BayModelEvent;
+use crate::domain::event::{BayDeletedEvent, BayModelEvent, BayStatusEvent};
 use crate::domain::listing::PageRequest;
 use crate::domain::node::{Node, NodeSortKey};
 use crate::error::Result;
@@ -65,4 +68,130 @@ pub trait NodeRepository: Send + Sync {
 
     /// Deletes the node. `NodeNotFound` when `scope` does not own it (any more).
     async fn delete(&self, scope: &Scope, uuid: Uuid) -> Result<()>;
+}
+
+/// A bay's certificate authority as stored: the certificate, and the private key sealed
+/// (encrypted, bound to the bay's uuid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCa {
+    pub cert_pem: String,
+    pub sealed_key: Vec<u8>,
+}
+
+/// Where bays live, with their CAs and operations. Like nodes, bays have no shared rows:
+/// reads and writes reach only the bays owned within `scope`. Every change that starts an
+/// operation stores the operation and its bus message in the same transaction.
+#[async_trait]
+pub trait BayRepository: Send + Sync {
+    /// Stores a new bay (`CREATE_IN_PROGRESS`), its CA and its create operation.
+    async fn insert(
+        &self,
+        bay: &Bay,
+        ca: &StoredCa,
+        operation: &Operation,
+        event: &BayStatusEvent,
+    ) -> Result<()>;
+
+    /// The bay with this uuid, if `scope` owns it.
+    async fn find_by_uuid(&self, scope: &Scope, uuid: Uuid) -> Result<Option<Bay>>;
+
+    /// Up to `limit` bays named `name` that `scope` owns.
+    async fn find_by_name(&self, scope: &Scope, name: &str, limit: u32) -> Result<Vec<Bay>>;
+
+    /// One page, ordered by (sort key, id). `BayNotFound` when the marker is not visible.
+    async fn list(&self, scope: &Scope, page: &PageRequest<BaySortKey>) -> Result<Vec<Bay>>;
+
+    /// Moves the bay to `bay.status` and records `operation`, but only if its stored status
+    /// is still `expected` (another request may have started an operation since it was
+    /// read). `Ok(false)`: it was not.
+    async fn begin(
+        &self,
+        scope: &Scope,
+        bay: &Bay,
+        expected: BayStatus,
+        operation: &Operation,
+        event: &BayStatusEvent,
+    ) -> Result<bool>;
+
+    /// How many bays (of any project) were made from this baymodel.
+    async fn count_using_baymodel(&self, baymodel: Uuid) -> Result<u64>;
+
+    /// The bay's CA.
+    async fn find_ca(&self, bay: Uuid) -> Result<Option<StoredCa>>;
+
+    /// Replaces the bay's CA (rotation).
+    async fn replace_ca(&self, bay: Uuid, ca: &StoredCa) -> Result<()>;
+}
+
+/// What claiming an operation found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// The operation is unknown, finished, or its bay is gone: nothing to do.
+    Settled,
+    /// The bay is busy (another holder's lease, or an earlier operation of the same bay
+    /// not finished yet): try again later.
+    Busy,
+    /// A later delete of the same bay makes this create/update pointless: it was marked
+    /// done without running.
+    Superseded,
+    /// The caller holds the bay's lease until it finishes or the lease expires.
+    Claimed {
+        operation: Operation,
+        bay: Box<Bay>,
+        /// Attempts so far, this one included.
+        attempt: u32,
+    },
+}
+
+/// The worker's view of the store: per-bay leases, operation state and outcomes. These
+/// calls see every project's bays (the worker acts for the system).
+#[async_trait]
+pub trait OperationStore: Send + Sync {
+    /// Takes the bay's lease for `holder` until `until` and marks the operation running,
+    /// if the bay is free and this is its oldest unfinished operation.
+    async fn claim(
+        &self,
+        operation: Uuid,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Claim>;
+
+    /// Extends `holder`'s lease on the bay. `Ok(false)`: the lease was lost (it expired and
+    /// someone else took it).
+    async fn renew(&self, bay: Uuid, holder: &str, until: DateTime<Utc>) -> Result<bool>;
+
+    /// Records the operation's end: the settled bay (or, for `Deleted`, removes it with its
+    /// CA and operations), the sealed credential when the driver gave a new one, the events;
+    /// marks the operation done and releases the lease. All or nothing, and only while
+    /// `holder` still holds the lease (`Ok(false)` otherwise: nothing was written).
+    async fn finish(&self, finish: Finish<'_>) -> Result<bool>;
+
+    /// Complete bays whose last health check is older than `checked_before`, at most
+    /// `limit`, each claimed for this check (so replicas don't check the same bay twice).
+    async fn claim_health_checks(
+        &self,
+        checked_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Bay>>;
+
+    /// Stores a health check's result (node errors, health status), unless the bay changed
+    /// status meanwhile.
+    async fn record_health(&self, bay: &Bay) -> Result<()>;
+
+    /// The bay's sealed credential, if its driver gave one.
+    async fn sealed_credential(&self, bay: Uuid) -> Result<Option<Vec<u8>>>;
+}
+
+/// Everything [`OperationStore::finish`] writes.
+#[derive(Debug)]
+pub struct Finish<'a> {
+    pub operation: &'a Operation,
+    pub holder: &'a str,
+    /// The bay as settled; its status `DELETE_COMPLETE` removes it.
+    pub bay: &'a Bay,
+    pub sealed_credential: Option<Vec<u8>>,
+    pub status_event: Option<BayStatusEvent>,
+    pub deleted_event: Option<BayDeletedEvent>,
 }

@@ -175,7 +175,7 @@ impl From<&BayModelEvent> for events::BayModelChanged {
     }
 }
 
-fn timestamp(time: DateTime<Utc>) -> Timestamp {
+pub(crate) fn timestamp(time: DateTime<Utc>) -> Timestamp {
     Timestamp {
         seconds: time.timestamp(),
         // Below 2e9 even in a leap second, so it always fits.

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(magnum_bus::outbox::Migration),
             Box::new(CreateBayModels),
             Box::new(CreateNodes),
+            Box::new(CreateBays),
         ]
     }
 }
@@ -265,5 +266,271 @@ impl MigrationTrait for CreateNodes {
         manager
             .drop_table(Table::drop().table(Nodes::Table).to_owned())
             .await
+    }
+}
+
+/// The `bays` table and what belongs to a bay: its CA, its operations and its lease.
+struct CreateBays;
+
+impl MigrationName for CreateBays {
+    fn name(&self) -> &str {
+        "m0004_create_bays"
+    }
+}
+
+#[derive(DeriveIden)]
+enum Bays {
+    Table,
+    Id,
+    Uuid,
+    Name,
+    BaymodelId,
+    Coe,
+    NodeCount,
+    MasterCount,
+    CreateTimeout,
+    DiscoveryUrl,
+    Status,
+    StatusReason,
+    ApiAddress,
+    Nodes,
+    DriverState,
+    SealedCredential,
+    DockerVolumeSize,
+    Labels,
+    MasterFlavorId,
+    FlavorId,
+    Keypair,
+    FixedNetwork,
+    FixedSubnet,
+    FloatingIpEnabled,
+    MasterLbEnabled,
+    HealthStatus,
+    HealthStatusReason,
+    HealthCheckedAt,
+    ProjectId,
+    UserId,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum BayCas {
+    Table,
+    BayUuid,
+    CertPem,
+    SealedKey,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum BayOperations {
+    Table,
+    Id,
+    Uuid,
+    BayUuid,
+    Kind,
+    NodeCount,
+    State,
+    Attempts,
+    ProjectId,
+    UserId,
+    RequestId,
+    RequestedAt,
+    FinishedAt,
+}
+
+#[derive(DeriveIden)]
+enum BayLeases {
+    Table,
+    BayUuid,
+    Holder,
+    OperationUuid,
+    ExpiresAt,
+}
+
+fn timestamp<T: IntoIden>(column: T, null: bool) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    def.timestamp_with_time_zone();
+    if null {
+        def.null()
+    } else {
+        def.not_null()
+    };
+    def.to_owned()
+}
+
+fn string<T: IntoIden>(column: T, null: bool) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    def.string_len(LIMIT);
+    if null {
+        def.null()
+    } else {
+        def.not_null()
+    };
+    def.to_owned()
+}
+
+fn integer<T: IntoIden>(column: T) -> ColumnDef {
+    ColumnDef::new(column).integer().not_null().to_owned()
+}
+
+fn serial<T: IntoIden>(column: T) -> ColumnDef {
+    ColumnDef::new(column)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}
+
+fn uuid_key<T: IntoIden>(column: T) -> ColumnDef {
+    ColumnDef::new(column)
+        .string_len(36)
+        .not_null()
+        .unique_key()
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateBays {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let text = |column: Bays| ColumnDef::new(column).text().not_null().to_owned();
+        let flag = |column: Bays| ColumnDef::new(column).boolean().not_null().to_owned();
+        manager
+            .create_table(
+                Table::create()
+                    .table(Bays::Table)
+                    .if_not_exists()
+                    .col(serial(Bays::Id))
+                    .col(uuid_key(Bays::Uuid))
+                    .col(string(Bays::Name, true))
+                    .col(string(Bays::BaymodelId, false))
+                    .col(string(Bays::Coe, false))
+                    .col(integer(Bays::NodeCount))
+                    .col(integer(Bays::MasterCount))
+                    .col(integer(Bays::CreateTimeout))
+                    .col(string(Bays::DiscoveryUrl, true))
+                    .col(string(Bays::Status, false))
+                    .col(ColumnDef::new(Bays::StatusReason).text().null())
+                    .col(string(Bays::ApiAddress, true))
+                    .col(text(Bays::Nodes))
+                    .col(text(Bays::DriverState))
+                    .col(ColumnDef::new(Bays::SealedCredential).binary().null())
+                    .col(ColumnDef::new(Bays::DockerVolumeSize).integer().null())
+                    .col(text(Bays::Labels))
+                    .col(string(Bays::MasterFlavorId, true))
+                    .col(string(Bays::FlavorId, true))
+                    .col(string(Bays::Keypair, true))
+                    .col(string(Bays::FixedNetwork, true))
+                    .col(string(Bays::FixedSubnet, true))
+                    .col(flag(Bays::FloatingIpEnabled))
+                    .col(flag(Bays::MasterLbEnabled))
+                    .col(string(Bays::HealthStatus, true))
+                    .col(text(Bays::HealthStatusReason))
+                    .col(timestamp(Bays::HealthCheckedAt, true))
+                    .col(string(Bays::ProjectId, false))
+                    .col(string(Bays::UserId, false))
+                    .col(timestamp(Bays::CreatedAt, false))
+                    .col(timestamp(Bays::UpdatedAt, true))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, column) in [
+            ("idx_bays_project_id", Bays::ProjectId),
+            ("idx_bays_name", Bays::Name),
+            ("idx_bays_baymodel_id", Bays::BaymodelId),
+            ("idx_bays_status", Bays::Status),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Bays::Table)
+                        .col(column)
+                        .if_not_exists()
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
+            .create_table(
+                Table::create()
+                    .table(BayCas::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(BayCas::BayUuid)
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(BayCas::CertPem).text().not_null())
+                    .col(ColumnDef::new(BayCas::SealedKey).binary().not_null())
+                    .col(timestamp(BayCas::CreatedAt, false))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(BayOperations::Table)
+                    .if_not_exists()
+                    .col(serial(BayOperations::Id))
+                    .col(uuid_key(BayOperations::Uuid))
+                    .col(string(BayOperations::BayUuid, false))
+                    .col(string(BayOperations::Kind, false))
+                    .col(integer(BayOperations::NodeCount))
+                    .col(string(BayOperations::State, false))
+                    .col(integer(BayOperations::Attempts))
+                    .col(string(BayOperations::ProjectId, false))
+                    .col(string(BayOperations::UserId, false))
+                    .col(string(BayOperations::RequestId, false))
+                    .col(timestamp(BayOperations::RequestedAt, false))
+                    .col(timestamp(BayOperations::FinishedAt, true))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_bay_operations_bay_uuid_state")
+                    .table(BayOperations::Table)
+                    .col(BayOperations::BayUuid)
+                    .col(BayOperations::State)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(BayLeases::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(BayLeases::BayUuid)
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(string(BayLeases::Holder, false))
+                    .col(string(BayLeases::OperationUuid, false))
+                    .col(timestamp(BayLeases::ExpiresAt, false))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            BayLeases::Table.into_iden(),
+            BayOperations::Table.into_iden(),
+            BayCas::Table.into_iden(),
+            Bays::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -74,7 +74,7 @@ impl BayModelRepository for SqlBayModelRepository {
                 Some(SqlErr::UniqueConstraintViolation(_)) => Error::BayModelExists(baymodel.uuid),
                 _ => db_error(error),
             })?;
-        outbox::enqueue(&txn, event).await?;
+        outbox::enqueue_baymodel_event(&txn, event).await?;
         self.commit(txn).await
     }
 
@@ -152,7 +152,7 @@ impl BayModelRepository for SqlBayModelRepository {
         if updated.rows_affected == 0 {
             return Err(Error::BayModelNotFound(baymodel.uuid.to_string()));
         }
-        outbox::enqueue(&txn, event).await?;
+        outbox::enqueue_baymodel_event(&txn, event).await?;
         self.commit(txn).await
     }
 
@@ -166,7 +166,7 @@ impl BayModelRepository for SqlBayModelRepository {
         if deleted.rows_affected == 0 {
             return Err(Error::BayModelNotFound(uuid.to_string()));
         }
-        outbox::enqueue(&txn, event).await?;
+        outbox::enqueue_baymodel_event(&txn, event).await?;
         self.commit(txn).await
     }
 }

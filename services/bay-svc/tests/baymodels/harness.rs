@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bay_svc::app::BayModels;
 use bay_svc::grpc::BayModelApi;
-use bay_svc::store::{Migrator, SqlBayModelRepository};
+use bay_svc::store::{Migrator, SqlBayModelRepository, SqlBayRepository};
 use magnum_bus::outbox::entity as outbox;
 use magnum_common::RequestContext;
 use magnum_db::DatabaseConfig;
@@ -39,6 +39,7 @@ impl Harness {
         let repository = SqlBayModelRepository::new(db.clone());
         let api = BayModelApi::new(BayModels::new(
             Arc::new(repository),
+            Arc::new(SqlBayRepository::new(db.clone())),
             magnum_policy::Policy::defaults(),
         ));
         Self { api, db }
