@@ -59,16 +59,64 @@ pub fn embedded_defaults(data_dir: &Path) -> Dict {
     )]
     .into_iter()
     .collect();
-    section(
-        "bay",
-        vec![
-            ("listen", Value::from("127.0.0.1:9521")),
-            ("database", Value::from(bay_db)),
-        ],
-    );
+    let mut bay = vec![
+        ("listen", Value::from("127.0.0.1:9521")),
+        ("database", Value::from(bay_db)),
+        // Development: the sealing key is generated on first run and kept beside the data.
+        (
+            "dev_secret_key_file",
+            Value::from(data_dir.join("bay-secret.key").display().to_string()),
+        ),
+    ];
+    if let Some(url) = local_docker_engine() {
+        let engine: Dict = [
+            ("name".to_owned(), Value::from("local")),
+            ("url".to_owned(), Value::from(url)),
+        ]
+        .into_iter()
+        .collect();
+        let swarm: Dict = [("engines".to_owned(), Value::from(vec![Value::from(engine)]))]
+            .into_iter()
+            .collect();
+        bay.push(("swarm", Value::from(swarm)));
+    }
+    if let Some(kubeconfig) = local_kubeconfig() {
+        let kubernetes: Dict = [(
+            "kubeconfig".to_owned(),
+            Value::from(kubeconfig.display().to_string()),
+        )]
+        .into_iter()
+        .collect();
+        bay.push(("kubernetes", Value::from(kubernetes)));
+    }
+    section("bay", bay);
     section("k8s", vec![("listen", Value::from("127.0.0.1:9522"))]);
     section("container", vec![("listen", Value::from("127.0.0.1:9523"))]);
     root
+}
+
+/// The local Docker engine, when there is one: `DOCKER_HOST`, else the default socket if
+/// it exists. It becomes the embedded mode's only swarm pool member.
+fn local_docker_engine() -> Option<String> {
+    if let Ok(host) = std::env::var("DOCKER_HOST")
+        && !host.is_empty()
+    {
+        return Some(host);
+    }
+    let socket = Path::new("/var/run/docker.sock");
+    socket
+        .exists()
+        .then(|| format!("unix://{}", socket.display()))
+}
+
+/// The local kubeconfig, when there is one (`KUBECONFIG`, else `~/.kube/config`): the
+/// embedded mode's host cluster for kubernetes bays.
+fn local_kubeconfig() -> Option<std::path::PathBuf> {
+    let candidate = match std::env::var_os("KUBECONFIG") {
+        Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
+        _ => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".kube/config"),
+    };
+    candidate.is_file().then_some(candidate)
 }
 
 /// A running mesh: where each service listens, and the tasks serving them.

@@ -93,4 +93,29 @@ impl MagnumCli {
         assert!(success, "magnum {args:?} failed:\n{text}");
         text
     }
+
+    /// Polls `bay-show` until the bay's status is `status`; returns what it showed.
+    pub async fn wait_for_bay(&self, bay: &str, status: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let (_, shown) = self.run(&["bay-show", bay]).await;
+            if shown.contains(status) {
+                return shown;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{bay} never got to {status}: {shown}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// Polls `bay-list` until `bay` is no longer in it.
+    pub async fn wait_until_bay_gone(&self, bay: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        while self.ok(&["bay-list"]).await.contains(bay) {
+            assert!(tokio::time::Instant::now() < deadline, "{bay} never went");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
 }

@@ -70,6 +70,19 @@ pub fn mesh_config(storage: Storage, nats: bool) -> MeshConfig {
         BusConfig::default()
     };
     config.bay.bus = config.bus.clone();
+    config.bay.secrets.key = Some(magnum_pki::generate_key_base64().expect("a sealing key"));
+    // Swarm bays on the test Docker engine (`scripts/docker.sh`), as a pool of two
+    // "nodes" that are the same engine.
+    if let Some(host) = magnum_testkit::docker::try_host() {
+        config.bay.swarm.engines = ["node-1", "node-2"]
+            .into_iter()
+            .map(|name| magnum_driver_swarm::EngineConfig {
+                name: name.to_owned(),
+                url: host.clone(),
+                ..magnum_driver_swarm::EngineConfig::default()
+            })
+            .collect();
+    }
     config
 }
 
@@ -299,4 +312,71 @@ pub fn temp_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(magnum_testkit::unique_name("magnum-it"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Polls `GET path` as `tenant` until `done` holds for the response (or panics after
+/// `within`).
+pub async fn wait_for(
+    mesh: &TestMesh,
+    path: &str,
+    tenant: &Tenant,
+    within: Duration,
+    done: impl Fn(&Response) -> bool,
+) -> Response {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let response = mesh.call(reqwest::Method::GET, path, tenant, None).await;
+        if done(&response) {
+            return response;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "GET {path} never got there; last: {} {}",
+            response.status,
+            response.text
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A fresh EC key and CSR for `/CN=<common_name>` made by the real `openssl`, in `dir`;
+/// returns the CSR's path.
+pub fn openssl_csr(dir: &std::path::Path, common_name: &str) -> std::path::PathBuf {
+    let csr = dir.join(format!("{common_name}.csr"));
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ])
+        .arg("-keyout")
+        .arg(dir.join(format!("{common_name}.key")))
+        .arg("-out")
+        .arg(&csr)
+        .args(["-subj", &format!("/CN={common_name}")])
+        .output()
+        .expect("openssl runs");
+    assert!(status.status.success(), "{status:?}");
+    csr
+}
+
+/// Whether `openssl verify` accepts `cert_pem` as signed by `ca_pem`.
+pub fn openssl_verifies(dir: &std::path::Path, ca_pem: &str, cert_pem: &str) -> bool {
+    let ca = dir.join("verify-ca.pem");
+    let cert = dir.join("verify-cert.pem");
+    std::fs::write(&ca, ca_pem).expect("write CA");
+    std::fs::write(&cert, cert_pem).expect("write cert");
+    std::process::Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(&ca)
+        .arg(&cert)
+        .output()
+        .expect("openssl runs")
+        .status
+        .success()
 }

@@ -118,5 +118,54 @@ async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
         !theirs.contains("fedora-atomic"),
         "bob must not see alice's node: {theirs}"
     );
+
+    // Bays: 1.1.0 reads the synchronous-looking 201/200 answers of API 1.1.
+    alice
+        .ok(&[
+            "baymodel-create",
+            "--name",
+            "swarm-110",
+            "--image-id",
+            "fedora-atomic",
+            "--keypair-id",
+            "default",
+            "--external-network-id",
+            "public",
+            "--coe",
+            "swarm",
+        ])
+        .await;
+    let created = alice
+        .ok(&["bay-create", "--name", "bay-110", "--baymodel", "swarm-110"])
+        .await;
+    assert!(created.contains("CREATE_IN_PROGRESS"), "{created}");
+    alice.wait_for_bay("bay-110", "CREATE_COMPLETE").await;
+    let listed = alice.ok(&["bay-list"]).await;
+    assert!(listed.contains("bay-110"), "{listed}");
+    assert!(!bob.ok(&["bay-list"]).await.contains("bay-110"));
+    let updated = alice
+        .ok(&["bay-update", "bay-110", "replace", "node_count=2"])
+        .await;
+    assert!(updated.contains("node_count"), "{updated}");
+    alice.wait_for_bay("bay-110", "UPDATE_COMPLETE").await;
+    let ca = alice.ok(&["ca-show", "--bay", "bay-110"]).await;
+    assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
+    let dir = magnum_integration_tests::temp_dir();
+    let csr = magnum_integration_tests::openssl_csr(&dir, "alice-110");
+    let signed = alice
+        .ok(&[
+            "ca-sign",
+            "--bay",
+            "bay-110",
+            "--csr",
+            csr.to_str().unwrap(),
+        ])
+        .await;
+    assert!(
+        magnum_integration_tests::openssl_verifies(&dir, &ca, &signed),
+        "{signed}"
+    );
+    alice.ok(&["bay-delete", "bay-110"]).await;
+    alice.wait_until_bay_gone("bay-110").await;
     mesh.stop().await;
 }

@@ -75,3 +75,71 @@ async fn magnumclient_2_17_manages_baymodels() {
     assert!(!success, "{text}");
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn magnumclient_2_17_manages_bays_and_their_certificates() {
+    let mesh = TestMesh::start().await;
+    let endpoint = mesh.endpoint();
+    let cli =
+        MagnumCli::v2_17().with_args(&["--os-token", "x", "--os-endpoint-override", &endpoint]);
+    cli.ok(&[
+        "baymodel-create",
+        "--name",
+        "cli-swarm",
+        "--image-id",
+        "fedora-atomic",
+        "--keypair-id",
+        "default",
+        "--external-network-id",
+        "public",
+        "--coe",
+        "swarm",
+    ])
+    .await;
+
+    let created = cli
+        .ok(&[
+            "bay-create",
+            "--name",
+            "cli-bay",
+            "--baymodel",
+            "cli-swarm",
+            "--node-count",
+            "1",
+        ])
+        .await;
+    assert!(created.contains("accepted"), "{created}");
+    let shown = cli.wait_for_bay("cli-bay", "CREATE_COMPLETE").await;
+    assert!(shown.contains("api_address"), "{shown}");
+    let listed = cli.ok(&["bay-list"]).await;
+    assert!(listed.contains("cli-bay"), "{listed}");
+
+    let updated = cli
+        .ok(&["bay-update", "cli-bay", "replace", "node_count=2"])
+        .await;
+    assert!(updated.contains("accepted"), "{updated}");
+    cli.wait_for_bay("cli-bay", "UPDATE_COMPLETE").await;
+
+    let ca = cli.ok(&["ca-show", "--bay", "cli-bay"]).await;
+    assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
+    let dir = magnum_integration_tests::temp_dir();
+    let csr = magnum_integration_tests::openssl_csr(&dir, "cli-user");
+    let signed = cli
+        .ok(&[
+            "ca-sign",
+            "--bay",
+            "cli-bay",
+            "--csr",
+            csr.to_str().unwrap(),
+        ])
+        .await;
+    assert!(
+        magnum_integration_tests::openssl_verifies(&dir, &ca, &signed),
+        "the signed certificate verifies against the bay's CA: {signed}"
+    );
+
+    let deleted = cli.ok(&["bay-delete", "cli-bay"]).await;
+    assert!(deleted.contains("cli-bay"), "{deleted}");
+    cli.wait_until_bay_gone("cli-bay").await;
+    mesh.stop().await;
+}
