@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# `make bench`, bay part: bays created per second end to end (POST 202 → CREATE_COMPLETE)
+# with the swarm driver on the test Docker engine, with one bay-svc worker (the all-in-one
+# binary) and then two (a second `bay-svc` process joining the same Postgres schema and
+# JetStream consumer). Deletes are timed too. Not part of `make test`.
+#
+# Needs what `make test-deps` starts: Postgres, NATS with JetStream, the Docker engine.
+# Knobs: BENCH_BAYS (25), BENCH_BAYS_CONCURRENCY (16). Every bay is a Docker network and
+# dockerd's default address pools hold about 30 networks, so more bays than that at once
+# fail with "could not find an available, non-overlapping IPv4 address pool".
+set -euo pipefail
+shopt -s inherit_errexit
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+DEPS="$ROOT/.deps"
+COUNT=${BENCH_BAYS:-25}
+CONCURRENCY=${BENCH_BAYS_CONCURRENCY:-16}
+GATEWAY=http://127.0.0.1:9511
+
+log() { printf 'bench-bays: %s\n' "$*" >&2; }
+die() { printf 'bench-bays: %s\n' "$*" >&2; exit 1; }
+
+for env in test-env docker-env; do
+    # shellcheck disable=SC1090
+    [ -f "$DEPS/$env" ] && set -a && . "$DEPS/$env" && set +a
+done
+DB_URL=${MAGNUM_TEST_DATABASE_URL:-postgres://magnum:magnum@127.0.0.1:5432/magnum_test}
+NATS_URL=${MAGNUM_TEST_NATS_URL:-nats://127.0.0.1:4222}
+[ -n "${DOCKER_HOST:-}" ] || die "no Docker engine: run scripts/docker.sh (writes .deps/docker-env)"
+SUFFIX=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+SCHEMA="bench_bays_$SUFFIX"
+
+log "cargo build --release -p magnum -p bay-svc; the bench-bays load driver"
+cargo build --release -p magnum -p bay-svc
+cargo build --release -p magnum-integration-tests --bin bench-bays
+BIN="$ROOT/target/release"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/magnum-bench-bays.XXXXXX")
+PIDS=()
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    psql -X -q -w "$DB_URL" -c "DROP SCHEMA IF EXISTS \"$SCHEMA\" CASCADE" >/dev/null 2>&1 ||
+        log "could not drop schema $SCHEMA (drop it by hand)"
+    if [ "$rc" -ne 0 ]; then
+        for log_file in "$WORK"/*.log; do
+            [ -f "$log_file" ] && { log "last lines of $log_file:"; tail -n 20 "$log_file" >&2; }
+        done
+    fi
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+KEY=$(openssl rand -base64 32)
+cat >"$WORK/magnum.toml" <<TOML
+[bus]
+url = "$NATS_URL"
+prefix = "bench_$SUFFIX"
+
+[telemetry]
+log_filter = "warn"
+
+[bay]
+listen = "127.0.0.1:9521"
+default_create_timeout = 0
+
+[bay.database]
+url = "$DB_URL"
+schema = "$SCHEMA"
+max_connections = 16
+
+[bay.secrets]
+key = "$KEY"
+
+[bay.health]
+interval_secs = 0
+
+[[bay.swarm.engines]]
+name = "node-1"
+url = "$DOCKER_HOST"
+
+[[bay.swarm.engines]]
+name = "node-2"
+url = "$DOCKER_HOST"
+TOML
+
+wait_healthy() { # pid
+    local deadline=$((SECONDS + 60))
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$GATEWAY/healthcheck" || true)" = 200 ]; do
+        kill -0 "$1" 2>/dev/null || die "magnum exited during start-up"
+        [ "$SECONDS" -lt "$deadline" ] || die "no 200 from $GATEWAY/healthcheck within 60 s"
+        sleep 0.2
+    done
+}
+
+log "starting the all-in-one magnum (one bay worker)"
+"$BIN/magnum" --data-dir "$WORK/data" --config "$WORK/magnum.toml" >"$WORK/magnum.log" 2>&1 </dev/null &
+PIDS+=($!)
+wait_healthy "${PIDS[0]}"
+
+code=$(curl -s -o "$WORK/baymodel.json" -w '%{http_code}' --max-time 10 \
+    -H 'X-Auth-Token: bench' -H 'Content-Type: application/json' -X POST \
+    --data '{"name":"bench-swarm","coe":"swarm","image_id":"fedora-atomic","keypair_id":"default","external_network_id":"public"}' \
+    "$GATEWAY/v1/baymodels")
+[ "$code" = 201 ] || die "POST /v1/baymodels answered $code: $(head -c 300 "$WORK/baymodel.json")"
+
+RESULTS=()
+RESULTS+=("$("$BIN/bench-bays" "$GATEWAY" bench-swarm "$COUNT" "$CONCURRENCY" "1-worker")")
+
+log "starting a second bay-svc (two bay workers)"
+MAGNUM_CONFIG="$WORK/magnum.toml" MAGNUM_BAY__LISTEN=127.0.0.1:9531 \
+    "$BIN/bay-svc" >"$WORK/bay-svc-2.log" 2>&1 </dev/null &
+PIDS+=($!)
+sleep 2
+RESULTS+=("$("$BIN/bench-bays" "$GATEWAY" bench-swarm "$COUNT" "$CONCURRENCY" "2-workers")")
+
+printf '\nbays end to end, swarm driver on one local Docker engine (%s bays, concurrency %s):\n' "$COUNT" "$CONCURRENCY"
+printf '%s\n' "${RESULTS[@]}"
