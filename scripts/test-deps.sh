@@ -208,17 +208,21 @@ ensure_postgres() {
 # Each test makes its own schema (magnum-testkit: t_<12 hex>, t_mig_<10 hex>) and most
 # leave it behind; start every run from an empty database instead of a growing one.
 pg_drop_test_schemas() {
-    local dropped
+    local schemas count
     # shellcheck disable=SC2016 # SQL, not shell
-    dropped=$(PGPASSWORD="$PG_PASSWORD" psql -qtA -h "$PG_HOST" -p "$PG_PORT" -U "$PG_ROLE" -d "$PG_DB" -v ON_ERROR_STOP=1 -c '
-        DO $$ DECLARE s text; n int := 0; BEGIN
-          FOR s IN SELECT nspname FROM pg_namespace
-                   WHERE nspname ~ '"'"'^t_([0-9a-f]{12}|mig_[0-9a-f]{10})$'"'"' LOOP
-            EXECUTE format('"'"'DROP SCHEMA %I CASCADE'"'"', s); n := n + 1;
-          END LOOP;
-          RAISE NOTICE '"'"'%'"'"', n;
-        END $$;' 2>&1) || die "cannot drop old test schemas: $dropped"
-    [ -z "$dropped" ] || PG_STATE="$PG_STATE, ${dropped##*NOTICE:  } old test schemas dropped"
+    schemas=$(PGPASSWORD="$PG_PASSWORD" psql -qtA -h "$PG_HOST" -p "$PG_PORT" -U "$PG_ROLE" -d "$PG_DB" -v ON_ERROR_STOP=1 -c "
+        SELECT nspname FROM pg_namespace
+        WHERE nspname ~ '^t_([0-9a-f]{12}|mig_[0-9a-f]{10})$'" 2>&1) || die "cannot list old test schemas: $schemas"
+    [ -n "$schemas" ] || return 0
+    count=$(wc -l <<<"$schemas")
+    # One transaction per schema (psql autocommits each statement read from stdin): a
+    # single transaction dropping hundreds of schemas runs out of lock slots
+    # ("out of shared memory ... max_locks_per_transaction").
+    sed 's/.*/DROP SCHEMA IF EXISTS "&" CASCADE;/' <<<"$schemas" |
+        PGPASSWORD="$PG_PASSWORD" PGOPTIONS='-c client_min_messages=warning' \
+            psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_ROLE" -d "$PG_DB" -v ON_ERROR_STOP=1 >/dev/null ||
+        die "cannot drop old test schemas"
+    PG_STATE="$PG_STATE, $count old test schemas dropped"
 }
 
 # --------------------------------------------------------------------------- NATS
