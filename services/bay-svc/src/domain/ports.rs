@@ -177,7 +177,7 @@ pub trait OperationStore: Send + Sync {
     ) -> Result<Vec<Bay>>;
 
     /// Stores a health check's result (node errors, health status), unless the bay changed
-    /// status meanwhile.
+    /// meanwhile (its status or `updated_at` moved).
     async fn record_health(&self, bay: &Bay) -> Result<()>;
 
     /// The bay's sealed credential, if its driver gave one.

@@ -476,7 +476,13 @@ impl OperationStore for SqlBayRepository {
                 ..Default::default()
             })
             .filter(bay::Column::Uuid.eq(bay.uuid.to_string()))
+            // Only the bay as it was checked: an operation that settled meanwhile (a resize,
+            // say) wrote newer nodes, which this older result must not overwrite.
             .filter(bay::Column::Status.eq(bay.status.as_str()))
+            .filter(match bay.updated_at {
+                Some(updated_at) => bay::Column::UpdatedAt.eq(updated_at),
+                None => bay::Column::UpdatedAt.is_null(),
+            })
             .exec(&self.db)
             .await
             .map_err(db_error)?;
