@@ -8,6 +8,7 @@
 
 pub mod docker;
 pub mod keystone;
+pub mod openssl;
 
 use magnum_db::DatabaseConfig;
 

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use fake_kube_apiserver::{FakeKubeApiServer, Options};
 use magnum_integration_tests::{
-    ALICE, BOB, Response, Storage, Tenant, TestMesh, baymodel_body, mesh_config, openssl_csr,
-    openssl_verifies, temp_dir, wait_for,
+    ALICE, BOB, Response, Storage, Tenant, TestMesh, baymodel_body, mesh_config, temp_dir, wait_for,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -140,7 +139,7 @@ async fn swarm_bays_through_rest() {
         .await;
     assert_eq!(ca.status, StatusCode::OK, "{}", ca.text);
     let ca_pem = ca.body["pem"].as_str().unwrap().to_owned();
-    let csr = std::fs::read_to_string(openssl_csr(&dir, "alice")).unwrap();
+    let csr = std::fs::read_to_string(magnum_testkit::openssl::csr(&dir, "alice")).unwrap();
     let signed = mesh
         .call(
             Method::POST,
@@ -151,7 +150,7 @@ async fn swarm_bays_through_rest() {
         .await;
     assert_eq!(signed.status, StatusCode::CREATED, "{}", signed.text);
     assert_eq!(signed.body["bay_uuid"], uuid.as_str());
-    assert!(openssl_verifies(
+    assert!(magnum_testkit::openssl::verifies(
         &dir,
         &ca_pem,
         signed.body["pem"].as_str().unwrap()

@@ -151,7 +151,7 @@ async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
     let ca = alice.ok(&["ca-show", "--bay", "bay-110"]).await;
     assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
     let dir = magnum_integration_tests::temp_dir();
-    let csr = magnum_integration_tests::openssl_csr(&dir, "alice-110");
+    let csr = magnum_testkit::openssl::csr(&dir, "alice-110");
     let signed = alice
         .ok(&[
             "ca-sign",
@@ -162,7 +162,7 @@ async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
         ])
         .await;
     assert!(
-        magnum_integration_tests::openssl_verifies(&dir, &ca, &signed),
+        magnum_testkit::openssl::verifies(&dir, &ca, &signed),
         "{signed}"
     );
     alice.ok(&["bay-delete", "bay-110"]).await;

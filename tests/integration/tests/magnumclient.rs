@@ -123,7 +123,7 @@ async fn magnumclient_2_17_manages_bays_and_their_certificates() {
     let ca = cli.ok(&["ca-show", "--bay", "cli-bay"]).await;
     assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
     let dir = magnum_integration_tests::temp_dir();
-    let csr = magnum_integration_tests::openssl_csr(&dir, "cli-user");
+    let csr = magnum_testkit::openssl::csr(&dir, "cli-user");
     let signed = cli
         .ok(&[
             "ca-sign",
@@ -134,7 +134,7 @@ async fn magnumclient_2_17_manages_bays_and_their_certificates() {
         ])
         .await;
     assert!(
-        magnum_integration_tests::openssl_verifies(&dir, &ca, &signed),
+        magnum_testkit::openssl::verifies(&dir, &ca, &signed),
         "the signed certificate verifies against the bay's CA: {signed}"
     );
 

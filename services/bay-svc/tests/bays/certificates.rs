@@ -65,18 +65,6 @@ fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("openssl")
 }
 
-/// Whether `cert.pem` verifies against `ca` (written to `ca-check.pem`).
-fn verifies(dir: &Path, ca: &str, cert: &str) -> bool {
-    std::fs::write(dir.join("ca-check.pem"), ca).unwrap();
-    std::fs::write(dir.join("cert-check.pem"), cert).unwrap();
-    openssl(
-        dir,
-        &["verify", "-CAfile", "ca-check.pem", "cert-check.pem"],
-    )
-    .status
-    .success()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bay_certificates() {
     let env = Env::in_process().await;
@@ -95,30 +83,15 @@ async fn bay_certificates() {
     assert_eq!(ca(&svc, alice, &bay.uuid).await.unwrap(), ca_pem);
 
     let dir = tempfile::tempdir().unwrap();
-    let made = openssl(
-        dir.path(),
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-subj",
-            "/CN=alice",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "csr.pem",
-        ],
-    );
-    assert!(made.status.success(), "{made:?}");
-    let csr = std::fs::read_to_string(dir.path().join("csr.pem")).unwrap();
+    let csr = std::fs::read_to_string(magnum_testkit::openssl::csr(dir.path(), "alice")).unwrap();
     let signed = sign(&svc, alice, &bay.uuid, &csr).await.unwrap();
     assert_eq!(signed.bay_uuid, bay.uuid);
     assert_eq!(signed.csr, csr);
-    assert!(verifies(dir.path(), &ca_pem, &signed.pem), "{}", signed.pem);
+    assert!(
+        magnum_testkit::openssl::verifies(dir.path(), &ca_pem, &signed.pem),
+        "{}",
+        signed.pem
+    );
     let subject = {
         std::fs::write(dir.path().join("cert.pem"), &signed.pem).unwrap();
         let out = openssl(
@@ -162,10 +135,22 @@ async fn bay_certificates() {
     assert_eq!(rotated.bay_uuid, bay.uuid);
     let new_ca = ca(&svc, alice, &bay.uuid).await.unwrap();
     assert_ne!(new_ca, ca_pem);
-    assert!(!verifies(dir.path(), &new_ca, &signed.pem));
+    assert!(!magnum_testkit::openssl::verifies(
+        dir.path(),
+        &new_ca,
+        &signed.pem
+    ));
     let resigned = sign(&svc, alice, &bay.uuid, &csr).await.unwrap();
-    assert!(verifies(dir.path(), &new_ca, &resigned.pem));
-    assert!(!verifies(dir.path(), &ca_pem, &resigned.pem));
+    assert!(magnum_testkit::openssl::verifies(
+        dir.path(),
+        &new_ca,
+        &resigned.pem
+    ));
+    assert!(!magnum_testkit::openssl::verifies(
+        dir.path(),
+        &ca_pem,
+        &resigned.pem
+    ));
 
     svc.delete_bay(alice, &bay.uuid).await.unwrap();
     svc.wait_gone(alice, &bay.uuid).await;
