@@ -68,6 +68,21 @@ impl From<&Bay> for pb::Bay {
             user_id: bay.user_id.clone(),
             created_at: Some(timestamp(bay.created_at)),
             updated_at: bay.updated_at.map(timestamp),
+            nodes: bay
+                .placement
+                .nodes
+                .iter()
+                .map(|node| pb::BayNode {
+                    name: node.name.clone(),
+                    address: node.address.clone(),
+                    role: match node.role {
+                        NodeRole::Master => pb::bay_node::Role::Master,
+                        NodeRole::Worker => pb::bay_node::Role::Worker,
+                    }
+                    .into(),
+                    error: node.error.clone(),
+                })
+                .collect(),
         }
     }
 }

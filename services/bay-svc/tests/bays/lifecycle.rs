@@ -41,6 +41,14 @@ async fn swarm_bay_lifecycle() {
     assert_eq!(bay.node_count, 2);
     assert_eq!(bay.node_addresses.len(), 2, "{bay:?}");
     assert_eq!(bay.master_addresses.len(), 1, "{bay:?}");
+    let workers: Vec<&str> = bay
+        .nodes
+        .iter()
+        .filter(|node| node.role() == pb::bay_node::Role::Worker)
+        .map(|node| node.name.as_str())
+        .collect();
+    assert_eq!(workers.len(), 2, "the pool entries it runs on: {bay:?}");
+    assert!(bay.nodes.iter().all(|node| node.error.is_none()));
     assert_eq!(bay.health_status.as_deref(), Some("HEALTHY"));
     assert_eq!(
         bay_networks(&uuid).into_iter().collect::<Vec<_>>(),
