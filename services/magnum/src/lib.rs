@@ -33,7 +33,7 @@ impl MeshConfig {
         Ok(Self {
             gateway: loader.service_section("gateway", &["auth"])?,
             identity: loader.service_section("identity", &[])?,
-            bay: loader.service_section("bay", &["auth", "bus", "policy"])?,
+            bay: loader.service_section("bay", &["auth", "bus", "policy", "swarm"])?,
             k8s: loader.service_section("k8s", &["auth"])?,
             container: loader.service_section("container", &["auth"])?,
             bus: loader.section("bus")?,
@@ -69,16 +69,17 @@ pub fn embedded_defaults(data_dir: &Path) -> Dict {
         ),
     ];
     if let Some(url) = local_docker_engine() {
+        // Top level: the pool is shared by bay-svc (networks) and container-svc (containers).
         let engine: Dict = [
             ("name".to_owned(), Value::from("local")),
             ("url".to_owned(), Value::from(url)),
         ]
         .into_iter()
         .collect();
-        let swarm: Dict = [("engines".to_owned(), Value::from(vec![Value::from(engine)]))]
-            .into_iter()
-            .collect();
-        bay.push(("swarm", Value::from(swarm)));
+        section(
+            "swarm",
+            vec![("engines", Value::from(vec![Value::from(engine)]))],
+        );
     }
     if let Some(kubeconfig) = local_kubeconfig() {
         let kubernetes: Dict = [(
