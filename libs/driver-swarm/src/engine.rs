@@ -390,6 +390,19 @@ impl Engine {
     }
 }
 
+/// A Docker client for one pool entry, connected and with its API version negotiated
+/// (older engines, e.g. Docker 20.10 = API 1.41, refuse the newer default), for other
+/// services that work on the bay's engines (container-svc). `connect_timeout` bounds the
+/// first contact, `request_timeout` every later call of the client.
+pub async fn connect_engine(
+    engine: &EngineConfig,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+) -> Result<Docker, DriverError> {
+    let engine = Engine::new(engine.clone(), connect_timeout, request_timeout);
+    engine.client().await.cloned()
+}
+
 /// Engines before API 1.44 create a second network of the same name unless the request says
 /// `CheckDuplicate`; bollard's request type dropped that field, so add it to the JSON body.
 fn with_check_duplicate(request: BollardRequest) -> BollardRequest {

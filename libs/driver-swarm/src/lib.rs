@@ -28,4 +28,5 @@ mod state;
 
 pub use config::{EngineConfig, EngineTls, SwarmConfig, SwarmConfigError};
 pub use driver::SwarmDriver;
+pub use engine::connect_engine;
 pub use state::{PlacedEngine, SwarmBayState};
