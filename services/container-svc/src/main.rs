@@ -5,7 +5,7 @@ async fn main() -> ExitCode {
     magnum_grpc::entrypoint::run_service(
         "container-svc",
         "container",
-        &["auth"],
+        &["auth", "bus", "policy", "swarm"],
         container_svc::run,
     )
     .await

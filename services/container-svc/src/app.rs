@@ -1,0 +1,403 @@
+//! Use cases: what a caller may do with containers. Each takes the caller's
+//! `RequestContext`, applies policy and tenancy, and returns domain values or the crate
+//! `Error`; the gRPC handlers are thin layers on top.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use magnum_common::{RequestContext, Scope};
+use magnum_policy::{Credentials, Policy, Target};
+use uuid::Uuid;
+
+use crate::domain::container::{
+    self, Container, ContainerChanges, ContainerSortKey, ContainerStatus, EngineState, Ident,
+    NewContainer, Owner,
+};
+use crate::domain::listing::{Page, PageRequest, SortDir};
+use crate::domain::ports::{BayDirectory, ContainerRepository};
+use crate::engine::{CreateSpec, Engines};
+use crate::error::{Error, Result};
+
+/// The default grace period of stop and reboot, in seconds.
+pub const DEFAULT_STOP_TIMEOUT: u32 = 10;
+
+/// A list request as the caller gave it (unchecked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub page_size: u32,
+    pub page_token: String,
+    pub sort_key: String,
+    pub sort_dir: String,
+    pub all_projects: bool,
+    /// uuid or name of a bay; empty = every bay.
+    pub bay_ident: String,
+}
+
+/// Bounds of the output-returning calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub logs_max_bytes: usize,
+    pub execute_timeout: Duration,
+}
+
+/// The container use cases.
+#[derive(Clone)]
+pub struct Containers {
+    repository: Arc<dyn ContainerRepository>,
+    bays: Arc<dyn BayDirectory>,
+    engines: Arc<Engines>,
+    guard: Guard,
+    limits: Limits,
+}
+
+/// A Docker action on a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Start,
+    Stop { timeout_secs: u32 },
+    Reboot { timeout_secs: u32 },
+    Pause,
+    Unpause,
+}
+
+impl Action {
+    fn rule(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Stop { .. } => "stop",
+            Self::Reboot { .. } => "reboot",
+            Self::Pause => "pause",
+            Self::Unpause => "unpause",
+        }
+    }
+}
+
+impl Containers {
+    pub fn new(
+        repository: Arc<dyn ContainerRepository>,
+        bays: Arc<dyn BayDirectory>,
+        engines: Arc<Engines>,
+        policy: Policy,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            repository,
+            bays,
+            engines,
+            guard: Guard::new(policy, "container"),
+            limits,
+        }
+    }
+
+    /// Creates the record, then the (stopped) Docker container on the bay's least loaded
+    /// worker. A failure on the engine leaves the record in `Error` with the reason.
+    #[tracing::instrument(skip_all)]
+    pub async fn create(&self, ctx: &RequestContext, new: NewContainer) -> Result<Container> {
+        self.guard.enforce("create", ctx, None)?;
+        let owner = Owner {
+            project_id: ctx.project_id.clone(),
+            user_id: ctx.user_id.clone(),
+        };
+        let mut container = new.into_container(owner, now())?;
+        let bay_ident = container.bay_uuid.to_string();
+        let bay = self.bays.bay(ctx, &bay_ident).await?;
+        bay.check_usable(&bay_ident)?;
+        let counts = self.repository.count_by_host(bay.uuid).await?;
+        let node = bay
+            .pick_worker(&counts)
+            .ok_or_else(|| Error::BayHasNoNodes(bay_ident.clone()))?
+            .to_owned();
+        container.host = Some(node.clone());
+        let cmd =
+            match &container.command {
+                Some(command) => Some(container::split_command(command).map_err(|reason| {
+                    Error::InvalidField {
+                        field: "command",
+                        value: command.clone(),
+                        reason,
+                    }
+                })?),
+                None => None,
+            };
+        let memory_bytes = container
+            .memory
+            .as_deref()
+            .map(container::parse_memory)
+            .transpose()?;
+        self.repository.insert(&container).await?;
+        let scope = Scope::Project(container.project_id.clone());
+        let made = async {
+            if self.engines.find(&node, &container).await?.is_none() {
+                let spec = CreateSpec {
+                    memory_bytes,
+                    cmd,
+                    network: bay.network(),
+                };
+                self.engines.create(&node, &container, spec).await?;
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        if let Err(error) = made {
+            let failed =
+                container.with_status(ContainerStatus::Error, Some(error.to_string()), now());
+            self.repository.update(&scope, &failed).await?;
+            tracing::warn!(container = %failed.uuid, %error, "container create failed");
+            return Err(error);
+        }
+        let created = container.with_status(ContainerStatus::Stopped, None, now());
+        self.repository.update(&scope, &created).await?;
+        tracing::info!(container = %created.uuid, host = %node, "container created");
+        Ok(created)
+    }
+
+    /// A container by uuid or name, its status refreshed from the engine (`Unknown` when
+    /// the engine cannot be asked).
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn get(&self, ctx: &RequestContext, ident: &str) -> Result<Container> {
+        self.guard.enforce("get", ctx, None)?;
+        let container = self.find(&ctx.object_scope(), ident).await?;
+        if container.status == ContainerStatus::Creating {
+            return Ok(container);
+        }
+        match self.engines.state(&container).await {
+            Ok(state) => self.record(container, state).await,
+            Err(Error::EngineUnavailable(reason)) => Ok(Container {
+                status: ContainerStatus::Unknown,
+                status_reason: Some(reason),
+                ..container
+            }),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The caller's project's containers (stored statuses), optionally of one bay.
+    #[tracing::instrument(skip_all)]
+    pub async fn list(&self, ctx: &RequestContext, query: ListQuery) -> Result<Page<Container>> {
+        let scope = self.guard.list_scope(ctx, query.all_projects)?;
+        let page = PageRequest::new(
+            query.page_size,
+            &query.page_token,
+            ContainerSortKey::parse(&query.sort_key)?,
+            SortDir::parse(&query.sort_dir)?,
+        )?;
+        let bay = match query.bay_ident.as_str() {
+            "" => None,
+            ident => Some(self.bays.bay(ctx, ident).await?.uuid),
+        };
+        let items = self.repository.list(&scope, bay, &page).await?;
+        let full = u32::try_from(items.len()).is_ok_and(|len| len == page.size);
+        let next_marker = if full {
+            items.last().map(|container| container.uuid)
+        } else {
+            None
+        };
+        Ok(Page { items, next_marker })
+    }
+
+    /// Renames (stored fields only).
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn update(
+        &self,
+        ctx: &RequestContext,
+        ident: &str,
+        changes: ContainerChanges,
+    ) -> Result<Container> {
+        let scope = ctx.object_scope();
+        let current = self.find(&scope, ident).await?;
+        self.guard.enforce("update", ctx, Some(&current))?;
+        let updated = current.apply(&changes, now())?;
+        self.repository.update(&scope, &updated).await?;
+        Ok(updated)
+    }
+
+    /// Removes the Docker container (a running one only with `force`), then the record.
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn delete(&self, ctx: &RequestContext, ident: &str, force: bool) -> Result<()> {
+        let scope = ctx.object_scope();
+        let current = self.find(&scope, ident).await?;
+        self.guard.enforce("delete", ctx, Some(&current))?;
+        if !force && current.host.is_some() && current.status != ContainerStatus::Error {
+            let state = self.engines.state(&current).await?;
+            if matches!(state, EngineState::Running | EngineState::Paused) {
+                return Err(Error::ContainerRunning);
+            }
+        }
+        self.engines.remove(&current, force).await?;
+        self.repository.delete(&scope, current.uuid).await?;
+        tracing::info!(container = %current.uuid, "container deleted");
+        Ok(())
+    }
+
+    /// Runs `action` on the Docker container, then records the state it left.
+    #[tracing::instrument(skip_all, fields(ident = %ident, action = action.rule()))]
+    pub async fn act(
+        &self,
+        ctx: &RequestContext,
+        ident: &str,
+        action: Action,
+    ) -> Result<Container> {
+        let current = self.find(&ctx.object_scope(), ident).await?;
+        self.guard.enforce(action.rule(), ctx, Some(&current))?;
+        self.usable(&current)?;
+        let grace = |timeout_secs: u32| {
+            if timeout_secs == 0 {
+                DEFAULT_STOP_TIMEOUT
+            } else {
+                timeout_secs
+            }
+        };
+        match action {
+            Action::Start => self.engines.start(&current).await?,
+            Action::Stop { timeout_secs } => {
+                self.engines.stop(&current, grace(timeout_secs)).await?;
+            }
+            Action::Reboot { timeout_secs } => {
+                self.engines.restart(&current, grace(timeout_secs)).await?;
+            }
+            Action::Pause => self.engines.pause(&current).await?,
+            Action::Unpause => self.engines.unpause(&current).await?,
+        }
+        let state = self.engines.state(&current).await?;
+        self.record(current, state).await
+    }
+
+    /// The container's output, bounded by the configured size.
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn logs(
+        &self,
+        ctx: &RequestContext,
+        ident: &str,
+        tail: u32,
+        timestamps: bool,
+    ) -> Result<(String, bool)> {
+        let current = self.find(&ctx.object_scope(), ident).await?;
+        self.guard.enforce("logs", ctx, Some(&current))?;
+        self.usable(&current)?;
+        self.engines
+            .logs(&current, tail, timestamps, self.limits.logs_max_bytes)
+            .await
+    }
+
+    /// Runs `command` (split like a shell) in the running container.
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn execute(
+        &self,
+        ctx: &RequestContext,
+        ident: &str,
+        command: &str,
+        timeout_secs: u32,
+    ) -> Result<(String, i32)> {
+        let current = self.find(&ctx.object_scope(), ident).await?;
+        self.guard.enforce("execute", ctx, Some(&current))?;
+        self.usable(&current)?;
+        let invalid = |reason: String| Error::InvalidField {
+            field: "command",
+            value: command.to_owned(),
+            reason,
+        };
+        let cmd = container::split_command(command).map_err(invalid)?;
+        if cmd.is_empty() {
+            return Err(invalid("Mandatory field missing.".to_owned()));
+        }
+        let timeout = if timeout_secs == 0 {
+            self.limits.execute_timeout
+        } else {
+            Duration::from_secs(u64::from(timeout_secs))
+        };
+        self.engines
+            .execute(&current, cmd, timeout, self.limits.logs_max_bytes)
+            .await
+    }
+
+    /// Forgets every container of a deleted bay (its Docker containers went with it).
+    pub async fn bay_deleted(&self, bay: Uuid) -> Result<u64> {
+        let deleted = self.repository.delete_of_bay(bay).await?;
+        if deleted > 0 {
+            tracing::info!(%bay, deleted, "containers of a deleted bay forgotten");
+        }
+        Ok(deleted)
+    }
+
+    /// Actions need a container that was made on an engine.
+    fn usable(&self, container: &Container) -> Result<()> {
+        if container.host.is_none() || container.status == ContainerStatus::Creating {
+            return Err(Error::DockerConflict(format!(
+                "Container {} has no Docker container ({}).",
+                container.uuid,
+                container
+                    .status_reason
+                    .as_deref()
+                    .unwrap_or(container.status.as_str())
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stores the status the engine reported, when it changed.
+    async fn record(&self, container: Container, state: EngineState) -> Result<Container> {
+        let (status, reason) = state.status();
+        if status == container.status && (reason.is_none() || container.status_reason.is_some()) {
+            return Ok(container);
+        }
+        let scope = Scope::Project(container.project_id.clone());
+        let updated = container.with_status(status, reason, now());
+        self.repository.update(&scope, &updated).await?;
+        Ok(updated)
+    }
+
+    /// Resolves a uuid or a (unique) name within `scope`.
+    async fn find(&self, scope: &Scope, ident: &str) -> Result<Container> {
+        let found = match Ident::parse(ident) {
+            Ident::Uuid(uuid) => self.repository.find_by_uuid(scope, uuid).await?,
+            Ident::Name(name) => {
+                let mut named = self.repository.find_by_name(scope, &name, 2).await?;
+                if named.len() > 1 {
+                    return Err(Error::AmbiguousContainerName(name));
+                }
+                named.pop()
+            }
+        };
+        found.ok_or_else(|| Error::ContainerNotFound(ident.to_owned()))
+    }
+}
+
+/// Policy checks: rules `container:<action>`. Reads and creates are checked against the
+/// caller's own ids (visibility is the repository's scoping), changes against the owner.
+#[derive(Clone)]
+struct Guard {
+    policy: Policy,
+    resource: &'static str,
+}
+
+impl Guard {
+    fn new(policy: Policy, resource: &'static str) -> Self {
+        Self { policy, resource }
+    }
+
+    fn enforce(&self, action: &str, ctx: &RequestContext, owner: Option<&Container>) -> Result<()> {
+        let target = match owner {
+            Some(container) => Target::new(&container.project_id, &container.user_id),
+            None => Target::from(ctx),
+        };
+        let rule = format!("{}:{action}", self.resource);
+        Ok(self
+            .policy
+            .enforce(&rule, &Credentials::from(ctx), &target)?)
+    }
+
+    fn list_scope(&self, ctx: &RequestContext, all_projects: bool) -> Result<Scope> {
+        self.enforce("get_all", ctx, None)?;
+        if !all_projects {
+            return Ok(Scope::Project(ctx.project_id.clone()));
+        }
+        self.enforce("get_all_all_projects", ctx, None)?;
+        Ok(Scope::AllProjects)
+    }
+}
+
+/// Now, at the precision every database keeps (microseconds).
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,6 @@
+//! The domain: containers, their validation and the ports the use cases need. Plain Rust,
+//! no transport, storage or bus types.
+
+pub mod container;
+pub mod listing;
+pub mod ports;

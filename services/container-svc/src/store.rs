@@ -1,0 +1,9 @@
+//! Persistence on sea-orm (Postgres in production, SQLite embedded).
+
+mod entities;
+mod keyset;
+mod migration;
+mod repository;
+
+pub use migration::Migrator;
+pub use repository::SqlContainerRepository;

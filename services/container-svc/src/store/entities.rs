@@ -1,0 +1,3 @@
+//! The tables of container-svc.
+
+pub(super) mod container;

@@ -1,0 +1,396 @@
+//! The world of a container test: identity-svc in no-auth mode, bay-svc with a swarm pool
+//! of two entries on the test engine, container-svc on top, each on a fresh Postgres
+//! schema, and a swarm bay ready to take containers.
+
+use std::future::Future;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use magnum_bus::BusConfig;
+use magnum_common::{RequestContext, Shutdown};
+use magnum_driver_swarm::{EngineConfig, SwarmConfig};
+use magnum_proto::bay::v1 as bay_pb;
+use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
+use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
+use magnum_proto::container::v1 as pb;
+use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+pub const WAIT: Duration = Duration::from_secs(90);
+
+pub fn caller(project: &str) -> RequestContext {
+    RequestContext {
+        user_id: format!("{project}-user"),
+        user_name: String::new(),
+        project_id: project.to_owned(),
+        project_name: String::new(),
+        roles: vec!["member".to_owned()],
+        is_admin: false,
+        request_id: format!("req-{}", uuid::Uuid::new_v4()),
+        auth_token: "any-token".to_owned(),
+    }
+}
+
+/// Removes whatever the test's projects left on the engine, when the test ends.
+struct DockerCleanup {
+    projects: Vec<String>,
+}
+
+impl Drop for DockerCleanup {
+    fn drop(&mut self) {
+        for project in &self.projects {
+            let label = format!("label=magnum.project={project}");
+            for id in docker_lines(&["ps", "-aq", "--filter", &label]) {
+                let _ = docker(&["rm", "-f", &id]);
+            }
+            for id in docker_lines(&["network", "ls", "-q", "--filter", &label]) {
+                let _ = docker(&["network", "rm", &id]);
+            }
+        }
+    }
+}
+
+/// Two entries on the one test engine.
+pub fn swarm_pool() -> SwarmConfig {
+    let url = magnum_testkit::docker::host();
+    SwarmConfig {
+        engines: ["node-a", "node-b"]
+            .into_iter()
+            .map(|name| EngineConfig {
+                name: name.to_owned(),
+                url: url.clone(),
+                ..EngineConfig::default()
+            })
+            .collect(),
+        ..SwarmConfig::default()
+    }
+}
+
+pub struct World {
+    pub alice: RequestContext,
+    pub bob: RequestContext,
+    bay_channel: Channel,
+    container_channel: Channel,
+    shutdown: Shutdown,
+    _docker: DockerCleanup,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+async fn listen() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+impl World {
+    pub async fn start() -> Self {
+        let shutdown = Shutdown::new();
+        let bus_config = BusConfig {
+            url: format!("memory://{}", magnum_testkit::unique_name("container")),
+            prefix: String::new(),
+        };
+        let bus = magnum_bus::connect(&bus_config).await.unwrap();
+
+        let (identity_listener, identity_url) = listen().await;
+        tokio::spawn(identity_svc::serve(
+            identity_svc::Config::default(),
+            identity_listener,
+            shutdown.clone(),
+        ));
+
+        let (bay_listener, bay_url) = listen().await;
+        let mut bay_config = bay_svc::Config {
+            database: magnum_testkit::postgres_config(),
+            bus: bus_config.clone(),
+            swarm: swarm_pool(),
+            ..bay_svc::Config::default()
+        };
+        bay_config.auth.identity_url = identity_url.clone();
+        bay_config.secrets.key = Some(magnum_pki::generate_key_base64().unwrap());
+        bay_config.health.interval_secs = 0;
+        tokio::spawn(bay_svc::serve(
+            bay_config,
+            bay_listener,
+            Arc::clone(&bus),
+            shutdown.clone(),
+        ));
+
+        let (container_listener, container_url) = listen().await;
+        let mut config = container_svc::Config {
+            database: magnum_testkit::postgres_config(),
+            bus: bus_config,
+            bay_url: bay_url.clone(),
+            swarm: swarm_pool(),
+            execute_timeout_secs: 20,
+            ..container_svc::Config::default()
+        };
+        config.auth.identity_url = identity_url;
+        let container_shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(error) =
+                container_svc::serve(config, container_listener, bus, container_shutdown).await
+            {
+                panic!("container-svc failed: {error:?}");
+            }
+        });
+
+        let alice = caller(&magnum_testkit::unique_name("alice"));
+        let bob = caller(&magnum_testkit::unique_name("bob"));
+        let world = Self {
+            _docker: DockerCleanup {
+                projects: vec![alice.project_id.clone(), bob.project_id.clone()],
+            },
+            alice,
+            bob,
+            bay_channel: magnum_grpc::client::channel(&bay_url).unwrap(),
+            container_channel: magnum_grpc::client::channel(&container_url).unwrap(),
+            shutdown,
+        };
+        // Answering = started (migrated, serving).
+        retry_unavailable(|| async {
+            world
+                .bays()
+                .list_bays(magnum_grpc::client::request(
+                    &world.alice,
+                    bay_pb::ListBaysRequest::default(),
+                ))
+                .await
+        })
+        .await
+        .unwrap();
+        retry_unavailable(|| async {
+            world
+                .containers()
+                .list_containers(magnum_grpc::client::request(
+                    &world.alice,
+                    pb::ListContainersRequest::default(),
+                ))
+                .await
+        })
+        .await
+        .unwrap();
+        world
+    }
+
+    pub fn bays(&self) -> BayServiceClient<Channel> {
+        BayServiceClient::new(self.bay_channel.clone())
+    }
+
+    pub fn containers(&self) -> ContainerServiceClient<Channel> {
+        ContainerServiceClient::new(self.container_channel.clone())
+    }
+
+    /// A swarm baymodel and a bay of `nodes` workers, CREATE_COMPLETE.
+    pub async fn swarm_bay(&self, caller: &RequestContext, nodes: i32) -> bay_pb::Bay {
+        let spec = bay_pb::BayModelSpec {
+            name: Some(magnum_testkit::unique_name("bm")),
+            coe: Some("swarm".to_owned()),
+            image_id: Some("ubuntu".to_owned()),
+            keypair_id: Some("key".to_owned()),
+            ..Default::default()
+        };
+        let baymodel = BayModelServiceClient::new(self.bay_channel.clone())
+            .create_bay_model(magnum_grpc::client::request(
+                caller,
+                bay_pb::CreateBayModelRequest { spec: Some(spec) },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        let spec = bay_pb::BaySpec {
+            name: Some(magnum_testkit::unique_name("bay")),
+            baymodel_ident: baymodel.uuid,
+            node_count: Some(nodes),
+            ..Default::default()
+        };
+        let created = self
+            .bays()
+            .create_bay(magnum_grpc::client::request(
+                caller,
+                bay_pb::CreateBayRequest { spec: Some(spec) },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .bay
+            .unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let bay = self.get_bay(caller, &created.uuid).await.unwrap();
+            match bay.status() {
+                bay_pb::BayStatus::CreateComplete => return bay,
+                bay_pb::BayStatus::CreateInProgress | bay_pb::BayStatus::Unspecified => {}
+                other => panic!("bay settled as {other:?}: {:?}", bay.status_reason),
+            }
+            assert!(Instant::now() < deadline, "bay never completed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn get_bay(
+        &self,
+        caller: &RequestContext,
+        ident: &str,
+    ) -> Result<bay_pb::Bay, Status> {
+        self.bays()
+            .get_bay(magnum_grpc::client::request(
+                caller,
+                bay_pb::GetBayRequest {
+                    ident: ident.to_owned(),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Deletes the bay and waits until it is gone.
+    pub async fn delete_bay(&self, caller: &RequestContext, ident: &str) {
+        self.bays()
+            .delete_bay(magnum_grpc::client::request(
+                caller,
+                bay_pb::DeleteBayRequest {
+                    ident: ident.to_owned(),
+                },
+            ))
+            .await
+            .unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.get_bay(caller, ident).await {
+                Err(status) if status.code() == Code::NotFound => return,
+                Err(status) => panic!("get bay {ident}: {status:?}"),
+                Ok(_) => assert!(Instant::now() < deadline, "bay {ident} never went away"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn create(
+        &self,
+        caller: &RequestContext,
+        spec: pb::ContainerSpec,
+    ) -> Result<pb::Container, Status> {
+        self.containers()
+            .create_container(magnum_grpc::client::request(
+                caller,
+                pb::CreateContainerRequest { spec: Some(spec) },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn get(&self, caller: &RequestContext, ident: &str) -> Result<pb::Container, Status> {
+        self.containers()
+            .get_container(magnum_grpc::client::request(
+                caller,
+                pb::GetContainerRequest {
+                    ident: ident.to_owned(),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn delete(
+        &self,
+        caller: &RequestContext,
+        ident: &str,
+        force: bool,
+    ) -> Result<(), Status> {
+        self.containers()
+            .delete_container(magnum_grpc::client::request(
+                caller,
+                pb::DeleteContainerRequest {
+                    ident: ident.to_owned(),
+                    force,
+                },
+            ))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn execute(
+        &self,
+        caller: &RequestContext,
+        ident: &str,
+        command: &str,
+    ) -> Result<pb::ExecuteInContainerResponse, Status> {
+        self.containers()
+            .execute_in_container(magnum_grpc::client::request(
+                caller,
+                pb::ExecuteInContainerRequest {
+                    ident: ident.to_owned(),
+                    command: command.to_owned(),
+                    timeout_seconds: 0,
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn list(&self, caller: &RequestContext, bay_ident: &str) -> Vec<pb::Container> {
+        self.containers()
+            .list_containers(magnum_grpc::client::request(
+                caller,
+                pb::ListContainersRequest {
+                    bay_ident: bay_ident.to_owned(),
+                    options: None,
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .containers
+    }
+}
+
+/// Retries `call` while the server is not answering yet.
+pub async fn retry_unavailable<T, F, Fut>(call: F) -> Result<T, Status>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<tonic::Response<T>, Status>>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match call().await {
+            Err(status) if status.code() == Code::Unavailable && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other.map(tonic::Response::into_inner),
+        }
+    }
+}
+
+fn docker(args: &[&str]) -> std::process::Output {
+    Command::new("docker")
+        .env("DOCKER_HOST", magnum_testkit::docker::host())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("docker CLI")
+}
+
+pub fn docker_lines(args: &[&str]) -> Vec<String> {
+    let output = docker(args);
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Ids of the Docker containers labelled as the container record `uuid`'s.
+pub fn docker_containers_of(uuid: &str) -> Vec<String> {
+    let label = format!("label=magnum.container.uuid={uuid}");
+    docker_lines(&["ps", "-aq", "--filter", &label])
+}
