@@ -345,6 +345,18 @@ impl AttributeValues {
         }
     }
 
+    /// A string given under `name` or its alias `alias` (either; both only when equal, 400
+    /// otherwise); `None` when neither was given.
+    pub fn aliased(&self, name: &str, alias: &str) -> Result<Option<String>, Error> {
+        match (self.string(name), self.string(alias)) {
+            (Some(first), Some(second)) if first != second => Err(Error::BadRequest(format!(
+                "{name} {first} and {alias} {second} differ; give one of them."
+            ))),
+            (Some(value), _) | (None, Some(value)) => Ok(Some(value)),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// An integer attribute (`None` when absent or of another type).
     pub fn integer(&self, name: &str) -> Option<i32> {
         match self.0.get(name) {

@@ -78,7 +78,12 @@ pub async fn serve(
         .local_addr()
         .map(|address| address.to_string())
         .unwrap_or_else(|_| config.listen.clone());
-    tracing::info!(%address, bay_url = %config.bay_url, "gateway listening");
+    tracing::info!(
+        %address,
+        bay_url = %config.bay_url,
+        container_url = %config.container_url,
+        "gateway listening"
+    );
     let listener = listener.tap_io(|stream| {
         // Small JSON responses should not wait for Nagle's algorithm.
         if let Err(error) = stream.set_nodelay(true) {

@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::{ErrorDocument, ErrorEntry};
 use crate::links::Link;
-use crate::routes::{Accepted, baymodels, bays, certificates, nodes};
+use crate::routes::{Accepted, baymodels, bays, certificates, containers, nodes};
 use crate::versions;
 
 /// One JSON-patch operation (spec §1.8).
@@ -79,6 +79,19 @@ image, compute or network service, so they are not checked against one."
         certificates::show,
         certificates::sign,
         certificates::rotate,
+        containers::list,
+        containers::detail,
+        containers::show,
+        containers::create,
+        containers::update,
+        containers::remove,
+        containers::start,
+        containers::stop,
+        containers::reboot,
+        containers::pause,
+        containers::unpause,
+        containers::logs,
+        containers::execute,
         nodes::list,
         nodes::detail,
         nodes::show,
@@ -101,6 +114,11 @@ image, compute or network service, so they are not checked against one."
         certificates::CaCertificateView,
         certificates::SignedCertificateView,
         Accepted,
+        containers::ContainerView,
+        containers::ContainerSummary,
+        containers::ContainerCollection,
+        containers::ContainerDetailCollection,
+        containers::ContainerOutput,
         nodes::NodeView,
         nodes::NodeSummary,
         nodes::NodeCollection,
@@ -116,6 +134,7 @@ image, compute or network service, so they are not checked against one."
         (name = "baymodels", description = "Bay models (cluster templates)."),
         (name = "bays", description = "Bays (clusters). API 1.1 shows Liberty's fields and answers create/update with the bay (201/200); 1.2+ shows the Newton+ fields and answers 202 `{\"uuid\"}`."),
         (name = "certificates", description = "A bay's CA: show, sign a CSR, rotate."),
+        (name = "containers", description = "Docker containers on swarm bays (Liberty), served at every version."),
         (name = "nodes", description = "Node records (Liberty; addressed by uuid only)."),
     )
 )]
@@ -138,6 +157,10 @@ impl Modify for InputSchemas {
         components.schemas.insert(
             "CertificateInput".to_owned(),
             RefOr::T(certificates::SCHEMA.input_schema()),
+        );
+        components.schemas.insert(
+            "ContainerInput".to_owned(),
+            RefOr::T(containers::SCHEMA.input_schema()),
         );
         components.schemas.insert(
             "NodeInput".to_owned(),

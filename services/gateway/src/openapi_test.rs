@@ -21,6 +21,16 @@ fn describes_every_route_and_the_input_schema() {
         ("/v1/bays/{ident}", &["get", "patch", "delete"]),
         ("/v1/certificates", &["post"]),
         ("/v1/certificates/{ident}", &["get", "patch"]),
+        ("/v1/containers", &["get", "post"]),
+        ("/v1/containers/detail", &["get"]),
+        ("/v1/containers/{ident}", &["get", "patch", "delete"]),
+        ("/v1/containers/{ident}/start", &["put"]),
+        ("/v1/containers/{ident}/stop", &["put"]),
+        ("/v1/containers/{ident}/reboot", &["put"]),
+        ("/v1/containers/{ident}/pause", &["put"]),
+        ("/v1/containers/{ident}/unpause", &["put"]),
+        ("/v1/containers/{ident}/logs", &["get"]),
+        ("/v1/containers/{ident}/execute", &["put"]),
         ("/v1/nodes", &["get", "post"]),
         ("/v1/nodes/detail", &["get"]),
         ("/v1/nodes/{uuid}", &["get", "patch", "delete"]),
@@ -32,7 +42,7 @@ fn describes_every_route_and_the_input_schema() {
     }
     assert_eq!(
         paths.len(),
-        15,
+        25,
         "undocumented or stale paths: {:?}",
         paths.keys()
     );
@@ -57,6 +67,10 @@ fn describes_every_route_and_the_input_schema() {
     assert!(bay_input["properties"].get("stack_id").is_none());
     let certificate_input = &value["components"]["schemas"]["CertificateInput"];
     assert_eq!(certificate_input["required"], serde_json::json!(["csr"]));
+    let container_input = &value["components"]["schemas"]["ContainerInput"];
+    assert_eq!(container_input["required"], serde_json::json!(["bay_uuid"]));
+    assert!(container_input["properties"]["image_id"].is_object());
+    assert!(container_input["properties"].get("links").is_none());
     let node_input = &value["components"]["schemas"]["NodeInput"];
     assert!(node_input.get("required").is_none(), "{node_input}");
     let mut node_fields: Vec<&str> = node_input["properties"]

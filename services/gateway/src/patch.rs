@@ -305,6 +305,24 @@ impl Changes {
             paths: self.changed.iter().map(|name| (*name).to_owned()).collect(),
         }
     }
+
+    /// Refuses the changes of attributes other than `updatable` (the backend changes only
+    /// those), naming them: "cannot change <argument> property(ies) a, b."
+    pub fn only(&self, updatable: &[&str], argument: &str) -> Result<(), Error> {
+        let refused: Vec<&str> = self
+            .changed
+            .iter()
+            .copied()
+            .filter(|name| !updatable.contains(name))
+            .collect();
+        if refused.is_empty() {
+            return Ok(());
+        }
+        Err(Error::BadRequest(format!(
+            "cannot change {argument} property(ies) {}.",
+            refused.join(", ")
+        )))
+    }
 }
 
 /// The middle of every PATCH: applies `operations` to the current representation of an

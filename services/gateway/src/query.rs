@@ -2,7 +2,9 @@
 //! are ignored by whoever reads them.
 
 use axum::http::Uri;
+use serde_json::Value;
 
+use crate::attributes::{Attribute, AttributeValue, coerce};
 use crate::error::Error;
 
 /// The decoded `(name, value)` pairs of a request's query string, in order.
@@ -21,4 +23,16 @@ pub fn value(uri: &Uri, name: &str) -> Result<Option<String>, Error> {
         .into_iter()
         .rev()
         .find_map(|(key, value)| (key == name).then_some(value)))
+}
+
+/// A boolean parameter declared as `parameter` (oslo's words: true/false, yes/no, 1/0
+/// ...; 400 when it is not one), if given.
+pub fn boolean(uri: &Uri, parameter: &Attribute) -> Result<Option<bool>, Error> {
+    let Some(text) = value(uri, parameter.name)? else {
+        return Ok(None);
+    };
+    Ok(match coerce(parameter, &Value::String(text))? {
+        Some(AttributeValue::Boolean(flag)) => Some(flag),
+        _ => None,
+    })
 }

@@ -4,6 +4,7 @@
 pub mod baymodels;
 pub mod bays;
 pub mod certificates;
+pub mod containers;
 pub mod nodes;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,6 +22,7 @@ pub const COLLECTIONS: &[&str] = &[
     baymodels::COLLECTION,
     bays::COLLECTION,
     certificates::COLLECTION,
+    containers::COLLECTION,
     nodes::COLLECTION,
 ];
 
@@ -30,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(baymodels::router())
         .merge(bays::router())
         .merge(certificates::router())
+        .merge(containers::router())
         .merge(nodes::router())
 }
 

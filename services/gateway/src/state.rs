@@ -10,6 +10,7 @@ use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use magnum_proto::bay::v1::certificate_service_client::CertificateServiceClient;
 use magnum_proto::bay::v1::node_service_client::NodeServiceClient;
+use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
 use tonic::transport::Channel;
 
 use crate::config::Config;
@@ -27,6 +28,7 @@ struct Shared {
     bays: BayServiceClient<Channel>,
     certificates: CertificateServiceClient<Channel>,
     nodes: NodeServiceClient<Channel>,
+    containers: ContainerServiceClient<Channel>,
     max_body_bytes: usize,
     max_limit: u32,
     openapi_json: Bytes,
@@ -40,6 +42,7 @@ impl AppState {
         config.validate()?;
         let identity = magnum_grpc::client::channel(&config.auth.identity_url)?;
         let bay = magnum_grpc::client::channel(&config.bay_url)?;
+        let container = magnum_grpc::client::channel(&config.container_url)?;
         let openapi_json = serde_json::to_vec(&crate::openapi::document()).map_err(|error| {
             Error::Internal(format!("cannot render the OpenAPI document: {error}"))
         })?;
@@ -50,6 +53,7 @@ impl AppState {
                 bays: BayServiceClient::new(bay.clone()),
                 certificates: CertificateServiceClient::new(bay.clone()),
                 nodes: NodeServiceClient::new(bay),
+                containers: ContainerServiceClient::new(container),
                 max_body_bytes: config.max_body_bytes,
                 max_limit: config.max_limit,
                 openapi_json: Bytes::from(openapi_json),
@@ -89,6 +93,11 @@ impl AppState {
     /// A client for bay-svc's nodes (same channel as the baymodels).
     pub fn nodes(&self) -> NodeServiceClient<Channel> {
         self.inner.nodes.clone()
+    }
+
+    /// A client for container-svc's containers.
+    pub fn containers(&self) -> ContainerServiceClient<Channel> {
+        self.inner.containers.clone()
     }
 
     /// Largest request body accepted.

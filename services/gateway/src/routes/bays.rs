@@ -20,9 +20,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::attributes::{
-    Attribute, AttributeType, AttributeValue, AttributeValues, ResourceSchema, coerce, pick,
-};
+use crate::attributes::{Attribute, AttributeType, AttributeValues, ResourceSchema, pick};
 use crate::body::JsonBody;
 use crate::error::{Error, ErrorDocument, Result};
 use crate::links::{BaseUrl, Link};
@@ -494,13 +492,7 @@ fn rollback(api: &BayApi, uri: &Uri) -> Result<bool> {
     if !api.rollback {
         return Ok(false);
     }
-    let Some(text) = crate::query::value(uri, ROLLBACK.name)? else {
-        return Ok(false);
-    };
-    Ok(matches!(
-        coerce(&ROLLBACK, &Value::String(text))?,
-        Some(AttributeValue::Boolean(true))
-    ))
+    Ok(crate::query::boolean(uri, &ROLLBACK)?.unwrap_or(false))
 }
 
 /// A page of the caller's bays, full or summary items, with the `next` link under `path`.
@@ -711,18 +703,7 @@ pub async fn update(
     let Some(changes) = patch::plan(&api.schema, &api.full(&current, &base)?, &operations)? else {
         return api.updated(&current, &base);
     };
-    let refused: Vec<&str> = changes
-        .changed
-        .iter()
-        .copied()
-        .filter(|name| !UPDATABLE.contains(name))
-        .collect();
-    if !refused.is_empty() {
-        return Err(Error::BadRequest(format!(
-            "cannot change bay property(ies) {}.",
-            refused.join(", ")
-        )));
-    }
+    changes.only(UPDATABLE, api.schema.argument)?;
     let node_count = changes
         .values
         .integer(NODE_COUNT.name)

@@ -103,21 +103,6 @@ pub struct SignedCertificateView {
     pub links: Vec<Link>,
 }
 
-/// The bay a `POST /v1/certificates` body names, under either key.
-fn bay_ident(bay_uuid: Option<String>, cluster_uuid: Option<String>) -> Result<String> {
-    match (bay_uuid, cluster_uuid) {
-        (Some(bay), Some(cluster)) if bay != cluster => Err(Error::BadRequest(format!(
-            "bay_uuid {bay} and cluster_uuid {cluster} differ; give one of them."
-        ))),
-        (Some(ident), _) | (None, Some(ident)) => Ok(ident),
-        (None, None) => Err(invalid_input(
-            CLUSTER_UUID.name,
-            &Value::Null,
-            "Mandatory field missing.",
-        )),
-    }
-}
-
 /// Shows a bay's CA certificate.
 #[utoipa::path(
     get,
@@ -189,10 +174,12 @@ pub async fn sign(
 ) -> Result<Response> {
     let body = body.required(SCHEMA.argument)?;
     let values = SCHEMA.parse_create(&body)?;
-    let bay_ident = bay_ident(
-        values.string(BAY_UUID.name),
-        values.string(CLUSTER_UUID.name),
-    )?;
+    // The bay, under either key.
+    let bay_ident = values
+        .aliased(BAY_UUID.name, CLUSTER_UUID.name)?
+        .ok_or_else(|| {
+            invalid_input(CLUSTER_UUID.name, &Value::Null, "Mandatory field missing.")
+        })?;
     let ca_cert_type = values.string("ca_cert_type");
     let signed = state
         .certificates()

@@ -1,5 +1,5 @@
-//! Fakes and helpers: an in-memory `BayModelService`, `BayService`, `CertificateService`
-//! and `NodeService`, a no-auth
+//! Fakes and helpers: an in-memory `BayModelService`, `BayService`, `CertificateService`,
+//! `NodeService` and `ContainerService`, a no-auth
 //! `IdentityService` (it refuses only the token `bad-token`), and a client that calls the
 //! router in-process.
 
@@ -30,6 +30,16 @@ use magnum_proto::bay::v1::{
     UpdateBayResponse, UpdateNodeRequest,
 };
 use magnum_proto::common::v1::{ListOptions, OperationRef};
+use magnum_proto::container::v1::container_service_server::{
+    ContainerService, ContainerServiceServer,
+};
+use magnum_proto::container::v1::{
+    Container, ContainerActionRequest, ContainerSpec, ContainerStatus, CreateContainerRequest,
+    DeleteContainerRequest, DeleteContainerResponse, ExecuteInContainerRequest,
+    ExecuteInContainerResponse, GetContainerLogsRequest, GetContainerLogsResponse,
+    GetContainerRequest, ListContainersRequest, ListContainersResponse, StopContainerRequest,
+    UpdateContainerRequest,
+};
 use magnum_proto::identity::v1::identity_service_server::{IdentityService, IdentityServiceServer};
 use magnum_proto::identity::v1::{Identity, ValidateTokenRequest, ValidateTokenResponse};
 use serde_json::Value;
@@ -849,6 +859,334 @@ impl CertificateService for CertificatesServer {
     }
 }
 
+/// An in-memory container store, in creation order, resolving bays in the shared
+/// [`FakeBays`] as container-svc does (any bay will do: the fake knows no COE).
+pub struct FakeContainers {
+    pub containers: Mutex<Vec<Container>>,
+    pub bays: Arc<FakeBays>,
+    /// The specs of every create.
+    pub creates: Mutex<Vec<ContainerSpec>>,
+    pub deletes: Mutex<Vec<DeleteContainerRequest>>,
+    /// `(action, ident)` of every start/stop/reboot/pause/unpause.
+    pub actions: Mutex<Vec<(&'static str, String)>>,
+    pub executions: Mutex<Vec<ExecuteInContainerRequest>>,
+    pub recorded: Mutex<Recorded<UpdateContainerRequest>>,
+}
+
+impl FakeContainers {
+    fn new(bays: Arc<FakeBays>) -> Self {
+        Self {
+            containers: Mutex::default(),
+            bays,
+            creates: Mutex::default(),
+            deletes: Mutex::default(),
+            actions: Mutex::default(),
+            executions: Mutex::default(),
+            recorded: Mutex::default(),
+        }
+    }
+
+    fn record<T>(&self, call: &'static str, request: &GrpcRequest<T>) {
+        self.recorded.lock().unwrap().record(call, request);
+    }
+
+    fn find(&self, ident: &str) -> Result<Container, Status> {
+        let containers = self.containers.lock().unwrap();
+        find_by_ident(
+            &containers,
+            ident,
+            "Container",
+            |c| &c.uuid,
+            |c| c.name.as_deref(),
+        )
+    }
+
+    fn store(&self, container: &Container) {
+        if let Some(slot) = self
+            .containers
+            .lock()
+            .unwrap()
+            .iter_mut()
+            .find(|c| c.uuid == container.uuid)
+        {
+            *slot = container.clone();
+        }
+    }
+
+    /// The stored container with this uuid, if any.
+    pub fn find_uuid(&self, uuid: &str) -> Option<Container> {
+        self.containers
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| c.uuid == uuid)
+            .cloned()
+    }
+
+    /// Adds a stored container in `status` directly (test setup), on a new bay.
+    pub fn insert(&self, name: &str, status: ContainerStatus) -> Container {
+        let bay = self
+            .bays
+            .insert(&format!("{name}-bay"), BayStatus::CreateComplete);
+        let mut container = container_from(
+            ContainerSpec {
+                name: Some(name.to_owned()),
+                image: "cirros:latest".to_owned(),
+                command: Some("sleep 1000".to_owned()),
+                ..ContainerSpec::default()
+            },
+            &bay.uuid,
+        );
+        container.set_status(status);
+        self.containers.lock().unwrap().push(container.clone());
+        container
+    }
+
+    /// An action that moves the container to `to`; refused (FAILED_PRECONDITION) unless
+    /// the container is in one of `from`.
+    fn act(
+        &self,
+        action: &'static str,
+        ident: &str,
+        from: &[ContainerStatus],
+        to: ContainerStatus,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        self.actions
+            .lock()
+            .unwrap()
+            .push((action, ident.to_owned()));
+        let mut container = self.find(ident)?;
+        if !from.contains(&container.status()) {
+            return Err(Status::failed_precondition(format!(
+                "Cannot {action} container {} in {} state.",
+                container.uuid,
+                container.status().as_str_name()
+            )));
+        }
+        container.set_status(to);
+        self.store(&container);
+        Ok(GrpcResponse::new(container))
+    }
+}
+
+/// A stored (stopped) container from a spec, on the bay `bay_uuid`.
+fn container_from(spec: ContainerSpec, bay_uuid: &str) -> Container {
+    let mut container = Container {
+        uuid: spec
+            .uuid
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        name: spec.name,
+        image: spec.image,
+        bay_uuid: bay_uuid.to_owned(),
+        command: spec.command,
+        memory: spec.memory,
+        environment: spec.environment,
+        host: Some("swarm-node-0".to_owned()),
+        project_id: "demo".to_owned(),
+        user_id: "demo-user".to_owned(),
+        created_at: Some(timestamp(1_472_453_491)),
+        ..Container::default()
+    };
+    container.set_status(ContainerStatus::Stopped);
+    container
+}
+
+/// The gRPC face of a shared [`FakeContainers`].
+struct ContainersServer(Arc<FakeContainers>);
+
+#[tonic::async_trait]
+impl ContainerService for ContainersServer {
+    async fn create_container(
+        &self,
+        request: GrpcRequest<CreateContainerRequest>,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        self.0.record("create", &request);
+        let spec = request.into_inner().spec.unwrap_or_default();
+        self.0.creates.lock().unwrap().push(spec.clone());
+        if spec.image.is_empty() {
+            return Err(Status::invalid_argument("image is required."));
+        }
+        let bay = self.0.bays.find(&spec.bay_uuid)?;
+        let container = container_from(spec, &bay.uuid);
+        self.0.containers.lock().unwrap().push(container.clone());
+        Ok(GrpcResponse::new(container))
+    }
+
+    async fn get_container(
+        &self,
+        request: GrpcRequest<GetContainerRequest>,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        self.0.record("get", &request);
+        self.0
+            .find(&request.into_inner().ident)
+            .map(GrpcResponse::new)
+    }
+
+    async fn list_containers(
+        &self,
+        request: GrpcRequest<ListContainersRequest>,
+    ) -> Result<GrpcResponse<ListContainersResponse>, Status> {
+        self.0.record("list", &request);
+        let request = request.into_inner();
+        let mut containers = self.0.containers.lock().unwrap().clone();
+        if !request.bay_ident.is_empty() {
+            let bay = self.0.bays.find(&request.bay_ident)?;
+            containers.retain(|c| c.bay_uuid == bay.uuid);
+        }
+        let (page, next_page_token) = list_page(
+            containers,
+            &request.options.unwrap_or_default(),
+            ("name", |c| c.name.clone()),
+            |c| c.uuid.as_str(),
+            "Container",
+        )?;
+        Ok(GrpcResponse::new(ListContainersResponse {
+            containers: page,
+            next_page_token,
+        }))
+    }
+
+    async fn update_container(
+        &self,
+        request: GrpcRequest<UpdateContainerRequest>,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        self.0.record("update", &request);
+        let update = request.into_inner();
+        self.0.recorded.lock().unwrap().updates.push(update.clone());
+        let mut container = self.0.find(&update.ident)?;
+        let new = update.update.unwrap_or_default();
+        for path in update.update_mask.map(|m| m.paths).unwrap_or_default() {
+            match path.as_str() {
+                "name" => container.name = new.name.clone(),
+                other => return Err(Status::invalid_argument(format!("fake: mask {other}"))),
+            }
+        }
+        container.updated_at = Some(timestamp(1_472_453_600));
+        self.0.store(&container);
+        Ok(GrpcResponse::new(container))
+    }
+
+    async fn delete_container(
+        &self,
+        request: GrpcRequest<DeleteContainerRequest>,
+    ) -> Result<GrpcResponse<DeleteContainerResponse>, Status> {
+        self.0.record("delete", &request);
+        let request = request.into_inner();
+        self.0.deletes.lock().unwrap().push(request.clone());
+        let current = self.0.find(&request.ident)?;
+        if current.status() == ContainerStatus::Running && !request.force {
+            return Err(Status::failed_precondition(format!(
+                "Cannot delete running container {}; stop it first or force.",
+                current.uuid
+            )));
+        }
+        self.0
+            .containers
+            .lock()
+            .unwrap()
+            .retain(|c| c.uuid != current.uuid);
+        Ok(GrpcResponse::new(DeleteContainerResponse {}))
+    }
+
+    async fn start_container(
+        &self,
+        request: GrpcRequest<ContainerActionRequest>,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        use ContainerStatus::{Running, Stopped};
+        self.0.record("start", &request);
+        self.0.act(
+            "start",
+            &request.into_inner().ident,
+            &[Stopped, Running],
+            Running,
+        )
+    }
+
+    async fn stop_container(
+        &self,
+        request: GrpcRequest<StopContainerRequest>,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        use ContainerStatus::{Running, Stopped};
+        self.0.record("stop", &request);
+        self.0.act(
+            "stop",
+            &request.into_inner().ident,
+            &[Stopped, Running],
+            Stopped,
+        )
+    }
+
+    async fn reboot_container(
+        &self,
+        request: GrpcRequest<StopContainerRequest>,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        use ContainerStatus::{Running, Stopped};
+        self.0.record("reboot", &request);
+        self.0.act(
+            "reboot",
+            &request.into_inner().ident,
+            &[Stopped, Running],
+            Running,
+        )
+    }
+
+    async fn pause_container(
+        &self,
+        request: GrpcRequest<ContainerActionRequest>,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        use ContainerStatus::{Paused, Running};
+        self.0.record("pause", &request);
+        self.0.act(
+            "pause",
+            &request.into_inner().ident,
+            &[Running, Paused],
+            Paused,
+        )
+    }
+
+    async fn unpause_container(
+        &self,
+        request: GrpcRequest<ContainerActionRequest>,
+    ) -> Result<GrpcResponse<Container>, Status> {
+        use ContainerStatus::{Paused, Running};
+        self.0.record("unpause", &request);
+        self.0
+            .act("unpause", &request.into_inner().ident, &[Paused], Running)
+    }
+
+    async fn get_container_logs(
+        &self,
+        request: GrpcRequest<GetContainerLogsRequest>,
+    ) -> Result<GrpcResponse<GetContainerLogsResponse>, Status> {
+        self.0.record("logs", &request);
+        let container = self.0.find(&request.into_inner().ident)?;
+        Ok(GrpcResponse::new(GetContainerLogsResponse {
+            output: format!("log of {}\n", container.uuid),
+            truncated: false,
+        }))
+    }
+
+    async fn execute_in_container(
+        &self,
+        request: GrpcRequest<ExecuteInContainerRequest>,
+    ) -> Result<GrpcResponse<ExecuteInContainerResponse>, Status> {
+        self.0.record("execute", &request);
+        let request = request.into_inner();
+        self.0.executions.lock().unwrap().push(request.clone());
+        let container = self.0.find(&request.ident)?;
+        if container.status() != ContainerStatus::Running {
+            return Err(Status::failed_precondition(format!(
+                "Container {} is not running.",
+                container.uuid
+            )));
+        }
+        Ok(GrpcResponse::new(ExecuteInContainerResponse {
+            output: format!("ran: {}\n", request.command),
+            exit_code: 0,
+        }))
+    }
+}
+
 /// No-auth identity: every caller is the development admin of project `demo` (or the
 /// project named by `X-Project-Id`), except the token [`BAD_TOKEN`].
 pub struct FakeIdentity;
@@ -892,6 +1230,7 @@ pub struct Harness {
     pub bays: Arc<FakeBays>,
     pub certificates: Arc<FakeCertificates>,
     pub nodes: Arc<FakeNodes>,
+    pub containers: Arc<FakeContainers>,
     _stop: StopOnDrop,
 }
 
@@ -909,6 +1248,7 @@ async fn serve_fakes(
     bays: Arc<FakeBays>,
     certificates: Arc<FakeCertificates>,
     nodes: Arc<FakeNodes>,
+    containers: Arc<FakeContainers>,
     stop: Shutdown,
 ) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -921,6 +1261,7 @@ async fn serve_fakes(
                 certificates,
             )))
             .add_service(NodeServiceServer::new(NodesServer(nodes)))
+            .add_service(ContainerServiceServer::new(ContainersServer(containers)))
             .add_service(IdentityServiceServer::new(FakeIdentity))
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
@@ -945,6 +1286,7 @@ pub async fn harness_with(adjust: impl FnOnce(&mut Config)) -> Harness {
         bays: fakes.bays,
         certificates: fakes.certificates,
         nodes: fakes.nodes,
+        containers: fakes.containers,
         _stop: fakes.stop,
     }
 }
@@ -955,6 +1297,7 @@ pub struct Fakes {
     pub bays: Arc<FakeBays>,
     pub certificates: Arc<FakeCertificates>,
     pub nodes: Arc<FakeNodes>,
+    pub containers: Arc<FakeContainers>,
     pub config: Config,
     pub stop: StopOnDrop,
 }
@@ -969,17 +1312,20 @@ pub async fn fakes() -> Fakes {
         rotations: Mutex::default(),
     });
     let nodes = Arc::new(FakeNodes::default());
+    let containers = Arc::new(FakeContainers::new(bays.clone()));
     let stop = Shutdown::new();
     let address = serve_fakes(
         baymodels.clone(),
         bays.clone(),
         certificates.clone(),
         nodes.clone(),
+        containers.clone(),
         stop.clone(),
     )
     .await;
     let mut config = Config {
         bay_url: format!("http://{address}"),
+        container_url: format!("http://{address}"),
         ..Config::default()
     };
     config.auth.identity_url = format!("http://{address}");
@@ -988,6 +1334,7 @@ pub async fn fakes() -> Fakes {
         bays,
         certificates,
         nodes,
+        containers,
         config,
         stop: StopOnDrop(stop),
     }
@@ -1078,6 +1425,10 @@ pub async fn post(app: &Router, uri: &str, body: Value) -> Reply {
 
 pub async fn patch(app: &Router, uri: &str, body: Value) -> Reply {
     send(app, request(Method::PATCH, uri, Some(body))).await
+}
+
+pub async fn put(app: &Router, uri: &str) -> Reply {
+    send(app, request(Method::PUT, uri, None)).await
 }
 
 pub async fn delete(app: &Router, uri: &str) -> Reply {
