@@ -35,7 +35,7 @@ impl MeshConfig {
             identity: loader.service_section("identity", &[])?,
             bay: loader.service_section("bay", &["auth", "bus", "policy", "swarm"])?,
             k8s: loader.service_section("k8s", &["auth"])?,
-            container: loader.service_section("container", &["auth"])?,
+            container: loader.service_section("container", &["auth", "bus", "policy", "swarm"])?,
             bus: loader.section("bus")?,
         })
     }
@@ -92,7 +92,19 @@ pub fn embedded_defaults(data_dir: &Path) -> Dict {
     }
     section("bay", bay);
     section("k8s", vec![("listen", Value::from("127.0.0.1:9522"))]);
-    section("container", vec![("listen", Value::from("127.0.0.1:9523"))]);
+    let container_db: Dict = [(
+        "url".to_owned(),
+        Value::from(format!("sqlite://{}/container.db", data_dir.display())),
+    )]
+    .into_iter()
+    .collect();
+    section(
+        "container",
+        vec![
+            ("listen", Value::from("127.0.0.1:9523")),
+            ("database", Value::from(container_db)),
+        ],
+    );
     root
 }
 
@@ -171,6 +183,7 @@ impl Mesh {
         config.bay.auth = auth(config.bay.auth);
         config.k8s.auth = auth(config.k8s.auth);
         config.container.auth = auth(config.container.auth);
+        config.container.bay_url = url(bay_addr);
 
         let bus = magnum_bus::connect(&config.bus)
             .await
@@ -198,11 +211,12 @@ impl Mesh {
                 k8s_svc::serve(config.k8s, k8s_listener, stop).await,
             )
         });
-        let stop = shutdown.clone();
+        let (stop, container_bus) = (shutdown.clone(), bus.clone());
         tasks.spawn(async move {
             (
                 "container-svc",
-                container_svc::serve(config.container, container_listener, stop).await,
+                container_svc::serve(config.container, container_listener, container_bus, stop)
+                    .await,
             )
         });
         let stop = shutdown.clone();

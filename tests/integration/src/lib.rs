@@ -70,6 +70,14 @@ pub fn mesh_config(storage: Storage, nats: bool) -> MeshConfig {
         BusConfig::default()
     };
     config.bay.bus = config.bus.clone();
+    config.container.bus = config.bus.clone();
+    config.container.database = match &config.bay.database {
+        db if db.url.starts_with("sqlite://") => magnum_db::DatabaseConfig {
+            url: db.url.replace("bay.db", "container.db"),
+            ..db.clone()
+        },
+        _ => magnum_testkit::postgres_config(),
+    };
     config.bay.secrets.key = Some(magnum_pki::generate_key_base64().expect("a sealing key"));
     // Swarm bays on the test Docker engine (`scripts/docker.sh`), as a pool of two
     // "nodes" that are the same engine.
@@ -82,6 +90,7 @@ pub fn mesh_config(storage: Storage, nats: bool) -> MeshConfig {
                 ..magnum_driver_swarm::EngineConfig::default()
             })
             .collect();
+        config.container.swarm = config.bay.swarm.clone();
     }
     config
 }

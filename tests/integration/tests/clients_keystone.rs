@@ -165,6 +165,56 @@ async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
         magnum_testkit::openssl::verifies(&dir, &ca, &signed),
         "{signed}"
     );
+
+    // Containers on the bay, through the real Docker engine (the image is imported
+    // locally by scripts/docker.sh, never pulled).
+    let image = magnum_testkit::docker::image();
+    let created = alice
+        .ok(&[
+            "container-create",
+            "--name",
+            "box-110",
+            "--image",
+            &image,
+            "--bay",
+            "bay-110",
+            "--command",
+            "sh -c 'echo hello-110; sleep 300'",
+            "--memory",
+            "64m",
+        ])
+        .await;
+    assert!(created.contains("box-110"), "{created}");
+    assert!(alice.ok(&["container-list"]).await.contains("box-110"));
+    assert!(!bob.ok(&["container-list"]).await.contains("box-110"));
+    alice.ok(&["container-start", "box-110"]).await;
+    let shown = alice.ok(&["container-show", "box-110"]).await;
+    assert!(shown.contains("Running"), "{shown}");
+    let logs = alice.ok(&["container-logs", "box-110"]).await;
+    assert!(logs.contains("hello-110"), "{logs}");
+    let executed = alice
+        .ok(&["container-exec", "box-110", "--command", "echo from-exec"])
+        .await;
+    assert!(executed.contains("from-exec"), "{executed}");
+    alice.ok(&["container-pause", "box-110"]).await;
+    assert!(
+        alice
+            .ok(&["container-show", "box-110"])
+            .await
+            .contains("Paused")
+    );
+    alice.ok(&["container-unpause", "box-110"]).await;
+    alice.ok(&["container-reboot", "box-110"]).await;
+    alice.ok(&["container-stop", "box-110"]).await;
+    assert!(
+        alice
+            .ok(&["container-show", "box-110"])
+            .await
+            .contains("Stopped")
+    );
+    alice.ok(&["container-delete", "box-110"]).await;
+    assert!(!alice.ok(&["container-list"]).await.contains("box-110"));
+
     alice.ok(&["bay-delete", "bay-110"]).await;
     alice.wait_until_bay_gone("bay-110").await;
     mesh.stop().await;
