@@ -365,65 +365,7 @@ pub fn parse_memory(value: &str) -> Result<i64> {
 /// Splits a command line into words like a POSIX shell would (quotes and backslashes; no
 /// expansion). The error says what is wrong.
 pub fn split_command(line: &str) -> std::result::Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err("Unterminated single quote.".to_owned()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
-                            Some('\n') => {}
-                            Some(c) => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                            None => return Err("Unterminated double quote.".to_owned()),
-                        },
-                        Some(c) => word.push(c),
-                        None => return Err("Unterminated double quote.".to_owned()),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                Some('\n') => {}
-                Some(c) => {
-                    in_word = true;
-                    word.push(c);
-                }
-                None => return Err("Trailing backslash.".to_owned()),
-            },
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
+    shell_words::split(line).map_err(|error| format!("{error}."))
 }
 
 /// Keeps the last `max` bytes of `buffer`; true when something was cut.

@@ -101,7 +101,7 @@ fn commands_split_like_a_shell() {
     );
     assert!(split_command("").unwrap().is_empty());
     assert!(split_command("echo \"open").is_err());
-    assert!(split_command("echo \\").is_err());
+    assert!(split_command("echo 'open").is_err());
 }
 
 fn bay(coe: &str, status: &str, workers: &[&str]) -> BayInfo {
