@@ -4,6 +4,7 @@
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod listing;
 pub mod shutdown;
 
 pub use context::{RequestContext, Scope};

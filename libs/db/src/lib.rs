@@ -7,6 +7,7 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
+pub mod keyset;
 pub mod tenancy;
 
 pub use sea_orm;

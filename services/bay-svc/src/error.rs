@@ -108,6 +108,16 @@ pub enum Error {
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<magnum_common::listing::ListingError> for Error {
+    fn from(error: magnum_common::listing::ListingError) -> Self {
+        use magnum_common::listing::ListingError;
+        match error {
+            ListingError::InvalidUuid(value) => Self::InvalidUuid(value),
+            ListingError::InvalidSortDir(value) => Self::InvalidSortDir(value),
+        }
+    }
+}
+
 impl magnum_common::ServiceError for Error {
     fn code(&self) -> ErrorCode {
         match self {

@@ -3,7 +3,6 @@
 
 mod bay_repository;
 mod entities;
-mod keyset;
 mod migration;
 mod node_repository;
 mod outbox;

@@ -1,7 +1,6 @@
 //! Persistence on sea-orm (Postgres in production, SQLite embedded).
 
 mod entities;
-mod keyset;
 mod migration;
 mod repository;
 

@@ -21,8 +21,8 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::entities::{bay, bay_ca, bay_lease, bay_operation};
+use super::outbox;
 use super::repository::db_error;
-use super::{keyset, outbox};
 use crate::domain::bay::{
     Bay, BayNode, BaySortKey, BayStatus, HealthStatus, NodeRole, Operation, OperationKind,
     Placement,
@@ -32,6 +32,7 @@ use crate::domain::event::{Actor, BayStatusEvent};
 use crate::domain::listing::PageRequest;
 use crate::domain::ports::{BayRepository, Claim, Finish, OperationStore, StoredCa};
 use crate::error::{Error, Result};
+use magnum_db::keyset;
 
 const PENDING: &str = "pending";
 const RUNNING: &str = "running";

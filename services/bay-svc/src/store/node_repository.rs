@@ -14,12 +14,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::node::{ActiveModel, Column, Entity, Model};
-use super::keyset;
 use super::repository::db_error;
 use crate::domain::listing::PageRequest;
 use crate::domain::node::{Node, NodeSortKey};
 use crate::domain::ports::NodeRepository;
 use crate::error::{Error, Result};
+use magnum_db::keyset;
 
 /// Nodes in a SQL database.
 #[derive(Clone)]

@@ -18,12 +18,13 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::entities::baymodel::{ActiveModel, Column, Entity, Model};
-use super::{keyset, outbox};
+use super::outbox;
 use crate::domain::baymodel::{BayModel, BayModelSortKey, Coe, ServerType};
 use crate::domain::event::BayModelEvent;
 use crate::domain::listing::PageRequest;
 use crate::domain::ports::BayModelRepository;
 use crate::error::{Error, Result};
+use magnum_db::keyset;
 
 /// Baymodels in a SQL database.
 #[derive(Clone)]

@@ -14,11 +14,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::container::{ActiveModel, Column, Entity, Model};
-use super::keyset;
 use crate::domain::container::{Container, ContainerSortKey, ContainerStatus};
 use crate::domain::listing::PageRequest;
 use crate::domain::ports::ContainerRepository;
 use crate::error::{Error, Result};
+use magnum_db::keyset;
 
 /// Containers in a SQL database.
 #[derive(Clone)]

@@ -32,6 +32,6 @@ fn sort_directions() {
     assert_eq!(SortDir::parse("desc").unwrap(), SortDir::Desc);
     assert!(matches!(
         SortDir::parse("up"),
-        Err(Error::InvalidSortDir(_))
+        Err(ListingError::InvalidSortDir(_))
     ));
 }

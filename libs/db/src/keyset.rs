@@ -1,4 +1,4 @@
-//! Keyset pagination shared by the repositories: order by (sort column, id) with NULLs
+//! Keyset pagination shared by every service's repositories: order by (sort column, id) with NULLs
 //! first ascending and last descending on both databases (their defaults differ).
 
 use sea_orm::sea_query::{NullOrdering, Order};
@@ -8,11 +8,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::listing::SortDir;
+use magnum_common::listing::SortDir;
 
 /// The columns every paged table has: its `uuid` (the marker) and its `id` (the
 /// tie-breaker).
-pub(super) struct KeyColumns<C> {
+pub struct KeyColumns<C> {
     pub uuid: C,
     pub id: C,
 }
@@ -20,7 +20,7 @@ pub(super) struct KeyColumns<C> {
 /// One page of `rows` (already scoped to the caller) ordered by (`sort`, id) in `dir`,
 /// starting after the row whose uuid is `marker`. `Ok(None)`: the marker is not among
 /// `rows`.
-pub(super) async fn page<E, D>(
+pub async fn page<E, D>(
     db: &D,
     rows: Select<E>,
     keys: KeyColumns<E::Column>,
