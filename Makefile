@@ -63,9 +63,9 @@ test: ## test-deps, then lint, then every test (nextest when installed), against
 test-unit: ## Unit tests only: no Postgres, NATS or client needed
 	$(CARGO) test --workspace --lib
 
-bench: test-deps ## Load through the gateway (req/s, p50/p99, RSS) and bays/s end to end with 1 and 2 workers (not part of test)
+bench: test-deps ## Load through the gateway (req/s, p50/p99, RSS), bays/s with 1 and 2 workers, containers/s (not part of test)
 	@bash scripts/bench.sh
-	@bash scripts/bench-bays.sh
+	@bash scripts/bench-lifecycle.sh
 
 clean-deps: ## Remove .deps/ (virtualenv, oha, env files; stops our Keystone first); leaves Postgres and NATS alone
 	@if [ -d .deps/keystone ]; then bash scripts/keystone.sh stop; fi

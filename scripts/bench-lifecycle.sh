@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# `make bench`, bay part: bays created per second end to end (POST 202 → CREATE_COMPLETE)
-# with the swarm driver on the test Docker engine, with one bay-svc worker (the all-in-one
-# binary) and then two (a second `bay-svc` process joining the same Postgres schema and
-# JetStream consumer). Deletes are timed too. Not part of `make test`.
+# `make bench`, lifecycle part, against Postgres, JetStream and the test Docker engine:
+# - bays created per second end to end (POST 202 → CREATE_COMPLETE) with the swarm driver,
+#   with one bay-svc worker (the all-in-one binary) and then two (a second `bay-svc`
+#   process joining the same Postgres schema and JetStream consumer); deletes timed too;
+# - containers created and started per second across two bays, and the latency of listing
+#   all of them (BENCH_CONTAINERS of them).
+# Not part of `make test`.
 #
 # Needs what `make test-deps` starts: Postgres, NATS with JetStream, the Docker engine.
-# Knobs: BENCH_BAYS (25), BENCH_BAYS_CONCURRENCY (16). Every bay is a Docker network and
+# Knobs: BENCH_BAYS (25), BENCH_BAYS_CONCURRENCY (16), BENCH_CONTAINERS (500). Every bay is a Docker network and
 # dockerd's default address pools hold about 30 networks, so more bays than that at once
 # fail with "could not find an available, non-overlapping IPv4 address pool".
 set -euo pipefail
@@ -15,11 +18,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 DEPS="$ROOT/.deps"
 COUNT=${BENCH_BAYS:-25}
+CONTAINERS=${BENCH_CONTAINERS:-500}
 CONCURRENCY=${BENCH_BAYS_CONCURRENCY:-16}
 GATEWAY=http://127.0.0.1:9511
 
-log() { printf 'bench-bays: %s\n' "$*" >&2; }
-die() { printf 'bench-bays: %s\n' "$*" >&2; exit 1; }
+log() { printf 'bench-lifecycle: %s\n' "$*" >&2; }
+die() { printf 'bench-lifecycle: %s\n' "$*" >&2; exit 1; }
 
 for env in test-env docker-env; do
     # shellcheck disable=SC1090
@@ -30,10 +34,11 @@ NATS_URL=${MAGNUM_TEST_NATS_URL:-nats://127.0.0.1:4222}
 [ -n "${DOCKER_HOST:-}" ] || die "no Docker engine: run scripts/docker.sh (writes .deps/docker-env)"
 SUFFIX=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 SCHEMA="bench_bays_$SUFFIX"
+CONTAINER_SCHEMA="bench_containers_$SUFFIX"
 
-log "cargo build --release -p magnum -p bay-svc; the bench-bays load driver"
+log "cargo build --release -p magnum -p bay-svc; the load drivers"
 cargo build --release -p magnum -p bay-svc
-cargo build --release -p magnum-integration-tests --bin bench-bays
+cargo build --release -p magnum-integration-tests --bin bench-bays --bin bench-containers
 BIN="$ROOT/target/release"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/magnum-bench-bays.XXXXXX")
@@ -43,8 +48,10 @@ cleanup() {
     trap - EXIT INT TERM
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    psql -X -q -w "$DB_URL" -c "DROP SCHEMA IF EXISTS \"$SCHEMA\" CASCADE" >/dev/null 2>&1 ||
-        log "could not drop schema $SCHEMA (drop it by hand)"
+    for schema in "$SCHEMA" "$CONTAINER_SCHEMA"; do
+        psql -X -q -w "$DB_URL" -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null 2>&1 ||
+            log "could not drop schema $schema (drop it by hand)"
+    done
     if [ "$rc" -ne 0 ]; then
         for log_file in "$WORK"/*.log; do
             [ -f "$log_file" ] && { log "last lines of $log_file:"; tail -n 20 "$log_file" >&2; }
@@ -80,11 +87,16 @@ key = "$KEY"
 [bay.health]
 interval_secs = 0
 
-[[bay.swarm.engines]]
+[container.database]
+url = "$DB_URL"
+schema = "$CONTAINER_SCHEMA"
+max_connections = 16
+
+[[swarm.engines]]
 name = "node-1"
 url = "$DOCKER_HOST"
 
-[[bay.swarm.engines]]
+[[swarm.engines]]
 name = "node-2"
 url = "$DOCKER_HOST"
 TOML
@@ -119,5 +131,10 @@ PIDS+=($!)
 sleep 2
 RESULTS+=("$("$BIN/bench-bays" "$GATEWAY" bench-swarm "$COUNT" "$CONCURRENCY" "2-workers")")
 
+log "$CONTAINERS containers across two bays"
+IMAGE=${MAGNUM_TEST_DOCKER_IMAGE:-magnum-rs/busybox:test}
+CONTAINER_RESULTS=$("$BIN/bench-containers" "$GATEWAY" "$IMAGE" "$CONTAINERS" "$CONCURRENCY")
+
 printf '\nbays end to end, swarm driver on one local Docker engine (%s bays, concurrency %s):\n' "$COUNT" "$CONCURRENCY"
 printf '%s\n' "${RESULTS[@]}"
+printf '\ncontainers end to end on the same engine:\n%s\n' "$CONTAINER_RESULTS"
