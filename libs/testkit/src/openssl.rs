@@ -15,7 +15,7 @@ pub fn csr(dir: &Path, common_name: &str) -> PathBuf {
         .arg(&csr)
         .args(["-subj", &format!("/CN={common_name}")])
         .output()
-        .expect("openssl runs");
+        .unwrap_or_else(|error| panic!("cannot run openssl: {error}"));
     assert!(made.status.success(), "{made:?}");
     csr
 }
@@ -25,15 +25,17 @@ pub fn csr(dir: &Path, common_name: &str) -> PathBuf {
 pub fn verifies(dir: &Path, ca_pem: &str, cert_pem: &str) -> bool {
     let ca = dir.join("verify-ca.pem");
     let cert = dir.join("verify-cert.pem");
-    std::fs::write(&ca, ca_pem).expect("write the CA");
-    std::fs::write(&cert, cert_pem).expect("write the certificate");
+    for (path, pem) in [(&ca, ca_pem), (&cert, cert_pem)] {
+        std::fs::write(path, pem)
+            .unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
+    }
     Command::new("openssl")
         .arg("verify")
         .arg("-CAfile")
         .arg(&ca)
         .arg(&cert)
         .output()
-        .expect("openssl runs")
+        .unwrap_or_else(|error| panic!("cannot run openssl: {error}"))
         .status
         .success()
 }
