@@ -42,7 +42,7 @@ const DONE: &str = "done";
 #[derive(Clone)]
 pub struct SqlBayRepository {
     db: DatabaseConnection,
-    outbox_notifier: Option<Arc<Notify>>,
+    relay: outbox::RelayWake,
 }
 
 impl SqlBayRepository {
@@ -50,22 +50,14 @@ impl SqlBayRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
             db,
-            outbox_notifier: None,
+            relay: outbox::RelayWake::default(),
         }
     }
 
     /// Wakes the outbox relay after each commit.
     pub fn with_outbox_notifier(mut self, notifier: Arc<Notify>) -> Self {
-        self.outbox_notifier = Some(notifier);
+        self.relay = outbox::RelayWake::new(notifier);
         self
-    }
-
-    async fn commit(&self, txn: DatabaseTransaction) -> Result<()> {
-        txn.commit().await.map_err(db_error)?;
-        if let Some(notifier) = &self.outbox_notifier {
-            notifier.notify_one();
-        }
-        Ok(())
     }
 }
 
@@ -114,7 +106,7 @@ impl BayRepository for SqlBayRepository {
             .map_err(db_error)?;
         insert_operation(&txn, operation).await?;
         outbox::enqueue_bay_status(&txn, event).await?;
-        self.commit(txn).await
+        self.relay.commit(txn).await
     }
 
     async fn find_by_uuid(&self, scope: &Scope, uuid: Uuid) -> Result<Option<Bay>> {
@@ -189,7 +181,7 @@ impl BayRepository for SqlBayRepository {
         }
         insert_operation(&txn, operation).await?;
         outbox::enqueue_bay_status(&txn, event).await?;
-        self.commit(txn).await?;
+        self.relay.commit(txn).await?;
         Ok(true)
     }
 
@@ -280,7 +272,7 @@ impl OperationStore for SqlBayRepository {
             .any(|other| other.kind == OperationKind::Delete.as_str());
         if operation.kind != OperationKind::Delete && later_delete {
             mark_done(&txn, &row.uuid, now).await?;
-            self.commit(txn).await?;
+            self.relay.commit(txn).await?;
             return Ok(Claim::Superseded);
         }
         if !take_lease(&txn, &row, holder, until, now).await? {
@@ -295,7 +287,7 @@ impl OperationStore for SqlBayRepository {
         else {
             mark_done(&txn, &row.uuid, now).await?;
             release_lease(&txn, &row.bay_uuid, holder).await?;
-            self.commit(txn).await?;
+            self.relay.commit(txn).await?;
             return Ok(Claim::Settled);
         };
         let attempt = row.attempts.saturating_add(1);
@@ -414,7 +406,7 @@ impl OperationStore for SqlBayRepository {
         if let Some(event) = &finish.deleted_event {
             outbox::enqueue_bay_deleted(&txn, event).await?;
         }
-        self.commit(txn).await?;
+        self.relay.commit(txn).await?;
         Ok(true)
     }
 

@@ -4,7 +4,12 @@
 use magnum_bus::Message;
 use magnum_proto::events::v1::{BayDeleted, BayModelChanged, BayOperation, BayStatusChanged};
 use prost::Message as _;
-use sea_orm::ConnectionTrait;
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use tokio::sync::Notify;
+
+use super::repository::db_error;
 
 use crate::domain::bay::Operation;
 use crate::domain::event::{BayDeletedEvent, BayModelEvent, BayStatusEvent};
@@ -26,6 +31,25 @@ const BAY_OPERATIONS_SUBJECT_PREFIX: &str = "magnum.ops.bay.";
 
 /// The request id travels in this header, as in gRPC metadata.
 const REQUEST_ID_HEADER: &str = "x-openstack-request-id";
+
+/// Commits transactions that wrote to the outbox, then wakes the relay so the messages go
+/// out at once rather than at its next poll. Shared by every repository of the service.
+#[derive(Clone, Default)]
+pub(super) struct RelayWake(Option<Arc<Notify>>);
+
+impl RelayWake {
+    pub(super) fn new(notifier: Arc<Notify>) -> Self {
+        Self(Some(notifier))
+    }
+
+    pub(super) async fn commit(&self, txn: DatabaseTransaction) -> Result<()> {
+        txn.commit().await.map_err(db_error)?;
+        if let Some(notifier) = &self.0 {
+            notifier.notify_one();
+        }
+        Ok(())
+    }
+}
 
 async fn enqueue<C: ConnectionTrait>(txn: &C, message: Message) -> Result<()> {
     magnum_bus::outbox::enqueue(txn, message)

@@ -11,8 +11,8 @@ use magnum_common::Scope;
 use magnum_db::tenancy;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, SqlErr, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, SqlErr, TransactionTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -30,7 +30,7 @@ use magnum_db::keyset;
 #[derive(Clone)]
 pub struct SqlBayModelRepository {
     db: DatabaseConnection,
-    outbox_notifier: Option<Arc<Notify>>,
+    relay: outbox::RelayWake,
 }
 
 impl SqlBayModelRepository {
@@ -38,24 +38,15 @@ impl SqlBayModelRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
             db,
-            outbox_notifier: None,
+            relay: outbox::RelayWake::default(),
         }
     }
 
     /// Wakes the outbox relay after each commit, so events go out at once rather than
     /// at its next poll.
     pub fn with_outbox_notifier(mut self, notifier: Arc<Notify>) -> Self {
-        self.outbox_notifier = Some(notifier);
+        self.relay = outbox::RelayWake::new(notifier);
         self
-    }
-
-    /// Commits a change and its event, then tells the relay.
-    async fn commit(&self, txn: DatabaseTransaction) -> Result<()> {
-        txn.commit().await.map_err(db_error)?;
-        if let Some(notifier) = &self.outbox_notifier {
-            notifier.notify_one();
-        }
-        Ok(())
     }
 }
 
@@ -76,7 +67,7 @@ impl BayModelRepository for SqlBayModelRepository {
                 _ => db_error(error),
             })?;
         outbox::enqueue_baymodel_event(&txn, event).await?;
-        self.commit(txn).await
+        self.relay.commit(txn).await
     }
 
     async fn find_by_uuid(&self, scope: &Scope, uuid: Uuid) -> Result<Option<BayModel>> {
@@ -154,7 +145,7 @@ impl BayModelRepository for SqlBayModelRepository {
             return Err(Error::BayModelNotFound(baymodel.uuid.to_string()));
         }
         outbox::enqueue_baymodel_event(&txn, event).await?;
-        self.commit(txn).await
+        self.relay.commit(txn).await
     }
 
     async fn delete(&self, scope: &Scope, uuid: Uuid, event: &BayModelEvent) -> Result<()> {
@@ -168,7 +159,7 @@ impl BayModelRepository for SqlBayModelRepository {
             return Err(Error::BayModelNotFound(uuid.to_string()));
         }
         outbox::enqueue_baymodel_event(&txn, event).await?;
-        self.commit(txn).await
+        self.relay.commit(txn).await
     }
 }
 
