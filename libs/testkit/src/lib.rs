@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod docker;
+pub mod failpoints;
 pub mod keystone;
 pub mod openssl;
 

@@ -2,11 +2,11 @@
 //! per-operation task) at each step of a create; the bay still ends CREATE_COMPLETE, with
 //! exactly one CREATE_COMPLETE event and one Docker network.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use magnum_proto::bay::v1 as pb;
+use magnum_testkit::failpoints::crash_once;
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::harness::{Env, attempts, bay_networks};
@@ -18,19 +18,6 @@ enum Rerun {
     /// It had finished before the crash: it must not run again, but its message comes
     /// back (and passes the fail point a second time, harmlessly).
     No,
-}
-
-/// Makes `point` panic the first time it is reached; counts how often it is.
-fn crash_once(point: &str) -> Arc<AtomicUsize> {
-    let reached = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&reached);
-    fail::cfg_callback(point, move || {
-        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-            panic!("simulated crash");
-        }
-    })
-    .unwrap();
-    reached
 }
 
 /// One worker process; `point` panics once (the first time it is reached): the panic
