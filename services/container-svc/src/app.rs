@@ -2,6 +2,7 @@
 //! `RequestContext`, applies policy and tenancy, and returns domain values or the crate
 //! `Error`; the gRPC handlers are thin layers on top.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use crate::domain::container::{
 };
 use crate::domain::listing::{Page, PageRequest, SortDir};
 use crate::domain::ports::{BayDirectory, ContainerRepository};
-use crate::engine::{CreateSpec, Engines};
+use crate::engine::{CreateSpec, Engines, Snapshot};
 use crate::error::{Error, Result};
 
 /// The default grace period of stop and reboot, in seconds.
@@ -34,12 +35,24 @@ pub struct ListQuery {
     pub bay_ident: String,
 }
 
-/// Bounds of the output-returning calls.
+/// Bounds of the calls that wait on an engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub logs_max_bytes: usize,
     pub execute_timeout: Duration,
+    /// How long a create may work on the engine before it gives up.
+    pub create_timeout: Duration,
+    /// A record still `Creating` this long after it was made has lost its creator (the
+    /// replica stopped): the sweeper settles it.
+    pub abandoned_after: Duration,
 }
+
+/// Why a swept create failed.
+pub const ABANDONED_REASON: &str = "container-svc stopped before the Docker container was made; \
+     delete this container and create it again.";
+
+/// How many abandoned creates one sweep settles at most.
+const SWEEP_BATCH: u32 = 100;
 
 /// The container use cases.
 #[derive(Clone)]
@@ -126,30 +139,111 @@ impl Containers {
             .map(container::parse_memory)
             .transpose()?;
         self.repository.insert(&container).await?;
-        let scope = Scope::Project(container.project_id.clone());
-        let made = async {
+        fail::fail_point!("container-create-before-engine");
+        let spec = CreateSpec {
+            memory_bytes,
+            cmd,
+            network: bay.network(),
+        };
+        let made = tokio::time::timeout(self.limits.create_timeout, async {
             if self.engines.find(&node, &container).await?.is_none() {
-                let spec = CreateSpec {
-                    memory_bytes,
-                    cmd,
-                    network: bay.network(),
-                };
                 self.engines.create(&node, &container, spec).await?;
             }
-            Ok::<_, Error>(())
-        }
-        .await;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::EngineUnavailable(format!(
+                "Docker engine {node} did not create the container within {} seconds.",
+                self.limits.create_timeout.as_secs()
+            )))
+        });
+        fail::fail_point!("container-create-after-engine");
         if let Err(error) = made {
             let failed =
                 container.with_status(ContainerStatus::Error, Some(error.to_string()), now());
-            self.repository.update(&scope, &failed).await?;
+            // Whoever settled it first (the sweeper, a delete) had the last word.
+            self.repository
+                .set_status(&failed, Some(ContainerStatus::Creating))
+                .await?;
             tracing::warn!(container = %failed.uuid, %error, "container create failed");
             return Err(error);
         }
-        let created = container.with_status(ContainerStatus::Stopped, None, now());
-        self.repository.update(&scope, &created).await?;
+        let created = self.settle_create(container).await?;
         tracing::info!(container = %created.uuid, host = %node, "container created");
         Ok(created)
+    }
+
+    /// Records a made Docker container as `Stopped`, unless the record was settled
+    /// meanwhile: a sweeper that saw the Docker container leaves it as it found it; one
+    /// that gave up on it (or a delete) means the Docker container must go again, so that
+    /// none is left without a record.
+    async fn settle_create(&self, container: Container) -> Result<Container> {
+        let created = container.with_status(ContainerStatus::Stopped, None, now());
+        if self
+            .repository
+            .set_status(&created, Some(ContainerStatus::Creating))
+            .await?
+        {
+            return Ok(created);
+        }
+        let scope = Scope::Project(created.project_id.clone());
+        match self.repository.find_by_uuid(&scope, created.uuid).await? {
+            Some(current) if current.status != ContainerStatus::Error => Ok(current),
+            _ => {
+                if let Err(error) = self.engines.remove(&created, true).await {
+                    tracing::warn!(container = %created.uuid, %error,
+                        "cannot remove the Docker container of an abandoned create");
+                }
+                Err(Error::CreateAbandoned(created.uuid))
+            }
+        }
+    }
+
+    /// Settles the creates their replica abandoned (it stopped mid-way): a record whose
+    /// Docker container exists becomes `Stopped`, one without fails with a reason. An
+    /// engine that cannot be asked leaves its records for the next sweep. Any replica may
+    /// sweep: every change is conditional on the record still being `Creating`.
+    #[tracing::instrument(skip_all)]
+    pub async fn sweep_abandoned_creates(&self) -> Result<usize> {
+        let age = chrono::Duration::from_std(self.limits.abandoned_after)
+            .unwrap_or(chrono::Duration::MAX);
+        let before = now()
+            .checked_sub_signed(age)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let mut settled = 0;
+        for container in self.repository.creating_before(before, SWEEP_BATCH).await? {
+            let found = match container.host.as_deref() {
+                Some(host) => match self.engines.find(host, &container).await {
+                    Ok(found) => found.is_some(),
+                    Err(error) => {
+                        tracing::warn!(container = %container.uuid, %error,
+                            "cannot settle an abandoned create yet");
+                        continue;
+                    }
+                },
+                None => false,
+            };
+            let outcome = if found {
+                container.with_status(ContainerStatus::Stopped, None, now())
+            } else {
+                container.with_status(
+                    ContainerStatus::Error,
+                    Some(ABANDONED_REASON.to_owned()),
+                    now(),
+                )
+            };
+            if self
+                .repository
+                .set_status(&outcome, Some(ContainerStatus::Creating))
+                .await?
+            {
+                tracing::info!(container = %outcome.uuid, status = outcome.status.as_str(),
+                    "abandoned create settled");
+                settled += 1;
+            }
+        }
+        Ok(settled)
     }
 
     /// A container by uuid or name, its status refreshed from the engine (`Unknown` when
@@ -172,7 +266,8 @@ impl Containers {
         }
     }
 
-    /// The caller's project's containers (stored statuses), optionally of one bay.
+    /// The caller's project's containers, optionally of one bay, their statuses refreshed
+    /// from each engine's recent snapshot.
     #[tracing::instrument(skip_all)]
     pub async fn list(&self, ctx: &RequestContext, query: ListQuery) -> Result<Page<Container>> {
         let scope = self.guard.list_scope(ctx, query.all_projects)?;
@@ -193,7 +288,63 @@ impl Containers {
         } else {
             None
         };
+        let items = self.refresh(items).await?;
         Ok(Page { items, next_marker })
+    }
+
+    /// Overlays what the engines' snapshots say on `items`, storing the changes. A record
+    /// changed after its engine's snapshot was taken is newer than it and stays; one on an
+    /// engine that cannot be asked shows `Unknown`.
+    async fn refresh(&self, items: Vec<Container>) -> Result<Vec<Container>> {
+        let mut hosts: Vec<&str> = items
+            .iter()
+            .filter(|container| container.status != ContainerStatus::Creating)
+            .filter_map(|container| container.host.as_deref())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        let snapshots: HashMap<String, Result<Arc<Snapshot>>> = futures::future::join_all(
+            hosts
+                .into_iter()
+                .map(|host| async move { (host.to_owned(), self.engines.snapshot(host).await) }),
+        )
+        .await
+        .into_iter()
+        .collect();
+        let mut refreshed = Vec::with_capacity(items.len());
+        for container in items {
+            let snapshot = match container.host.as_deref() {
+                Some(host) if container.status != ContainerStatus::Creating => snapshots.get(host),
+                _ => None,
+            };
+            let container = match snapshot {
+                None => container,
+                Some(Err(error)) => Container {
+                    status: ContainerStatus::Unknown,
+                    status_reason: Some(error.to_string()),
+                    ..container
+                },
+                Some(Ok(snapshot)) if container.changed_at() > snapshot.taken_at => container,
+                Some(Ok(snapshot)) => {
+                    let state = snapshot
+                        .states
+                        .get(&container.uuid)
+                        .copied()
+                        .unwrap_or(EngineState::Missing);
+                    match container.observe(state, now()) {
+                        Some(observed) => {
+                            self.repository
+                                .set_status(&observed, Some(container.status))
+                                .await?;
+                            observed
+                        }
+                        None => container,
+                    }
+                }
+            };
+            refreshed.push(container);
+        }
+        Ok(refreshed)
     }
 
     /// Renames (stored fields only).
@@ -337,14 +488,11 @@ impl Containers {
 
     /// Stores the status the engine reported, when it changed.
     async fn record(&self, container: Container, state: EngineState) -> Result<Container> {
-        let (status, reason) = state.status();
-        if status == container.status && (reason.is_none() || container.status_reason.is_some()) {
+        let Some(observed) = container.observe(state, now()) else {
             return Ok(container);
-        }
-        let scope = Scope::Project(container.project_id.clone());
-        let updated = container.with_status(status, reason, now());
-        self.repository.update(&scope, &updated).await?;
-        Ok(updated)
+        };
+        self.repository.set_status(&observed, None).await?;
+        Ok(observed)
     }
 
     /// Resolves a uuid or a (unique) name within `scope`.

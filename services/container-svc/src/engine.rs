@@ -3,19 +3,26 @@
 //! crate's.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
 use bollard::exec::{StartExecOptions, StartExecResults};
-use bollard::models::{ContainerCreateBody, ContainerStateStatusEnum, ExecConfig, HostConfig};
+use bollard::models::{
+    ContainerCreateBody, ContainerStateStatusEnum, ContainerSummaryStateEnum, ExecConfig,
+    HostConfig,
+};
 use bollard::query_parameters::{
     CreateContainerOptions, ListContainersOptions, LogsOptions, RemoveContainerOptions,
     RestartContainerOptions, StopContainerOptions,
 };
+use chrono::{DateTime, SubsecRound as _, Utc};
 use futures::StreamExt as _;
 use magnum_driver_swarm::{EngineConfig, SwarmConfig};
+use moka::future::Cache;
 use tokio::sync::Mutex;
+use uuid::Uuid;
 
 use crate::domain::container::{self, Container, EngineState};
 use crate::error::{Error, Result};
@@ -35,17 +42,31 @@ pub struct CreateSpec {
     pub network: String,
 }
 
+/// What one engine said about every container of ours on it, and when it was asked.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Taken before the question was sent: a record changed later is newer than this.
+    pub taken_at: DateTime<Utc>,
+    pub states: HashMap<Uuid, EngineState>,
+}
+
 /// The engine pool's clients.
 pub struct Engines {
     pool: HashMap<String, EngineConfig>,
     clients: Mutex<HashMap<String, Docker>>,
     connect_timeout: Duration,
     request_timeout: Duration,
+    /// Per engine, at most `status_max_age` old: lists cost one Docker call per engine.
+    snapshots: Cache<String, Arc<Snapshot>>,
 }
 
 impl Engines {
-    pub fn new(swarm: &SwarmConfig, request_timeout: Duration) -> Self {
+    pub fn new(swarm: &SwarmConfig, request_timeout: Duration, status_max_age: Duration) -> Self {
         Self {
+            snapshots: Cache::builder()
+                .max_capacity(swarm.engines.len().max(1) as u64)
+                .time_to_live(status_max_age)
+                .build(),
             pool: swarm
                 .engines
                 .iter()
@@ -110,6 +131,56 @@ impl Engines {
             .await
             .map_err(|error| failed(node, "list containers", error))?;
         Ok(found.into_iter().find_map(|summary| summary.id))
+    }
+
+    /// The state of every container of ours on `node`, at most `status_max_age` old (one
+    /// question per engine however many ask at once).
+    pub async fn snapshot(&self, node: &str) -> Result<Arc<Snapshot>> {
+        self.snapshots
+            .try_get_with(node.to_owned(), async {
+                self.take_snapshot(node).await.map(Arc::new)
+            })
+            .await
+            .map_err(|error| match error.as_ref() {
+                Error::UnknownEngine(node) => Error::UnknownEngine(node.clone()),
+                other => Error::EngineUnavailable(other.to_string()),
+            })
+    }
+
+    async fn take_snapshot(&self, node: &str) -> Result<Snapshot> {
+        let taken_at = Utc::now().trunc_subsecs(6);
+        let docker = self.client(node).await?;
+        let filters = HashMap::from([("label".to_owned(), vec![LABEL_CONTAINER.to_owned()])]);
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..ListContainersOptions::default()
+        };
+        let listed = self
+            .bounded(docker.list_containers(Some(options)))
+            .await
+            .map_err(|error| failed(node, "list containers", error))?;
+        let states = listed
+            .into_iter()
+            .filter_map(|summary| {
+                let uuid = summary
+                    .labels
+                    .as_ref()
+                    .and_then(|labels| labels.get(LABEL_CONTAINER))
+                    .and_then(|value| Uuid::parse_str(value).ok())?;
+                let state = match summary.state {
+                    Some(ContainerSummaryStateEnum::PAUSED) => EngineState::Paused,
+                    Some(
+                        ContainerSummaryStateEnum::RUNNING
+                        | ContainerSummaryStateEnum::RESTARTING
+                        | ContainerSummaryStateEnum::STOPPING,
+                    ) => EngineState::Running,
+                    _ => EngineState::Stopped,
+                };
+                Some((uuid, state))
+            })
+            .collect();
+        Ok(Snapshot { taken_at, states })
     }
 
     /// Creates the Docker container of `container` on `node` (never pulling its image).

@@ -65,6 +65,10 @@ pub enum Error {
     /// The engine answered in a way it should not have.
     #[error("{0}")]
     EngineFailed(String),
+    /// The create outlived its record's patience: the sweeper (or a delete) settled the
+    /// record first, and the Docker container was removed again.
+    #[error("Creating container {0} was abandoned; it took too long. Create it again.")]
+    CreateAbandoned(Uuid),
     #[error("The command did not finish within {0} seconds.")]
     ExecTimeout(u64),
     /// bay-svc answered a lookup with an error other than not-found.
@@ -114,7 +118,9 @@ impl magnum_common::ServiceError for Error {
             | Self::ContainerExists(_)
             | Self::AmbiguousBayName(_) => ErrorCode::Conflict,
             Self::PolicyForbids(_) => ErrorCode::Forbidden,
-            Self::EngineUnavailable(_) | Self::DatabaseUnavailable(_) => ErrorCode::Unavailable,
+            Self::EngineUnavailable(_)
+            | Self::DatabaseUnavailable(_)
+            | Self::CreateAbandoned(_) => ErrorCode::Unavailable,
             Self::ExecTimeout(_) => ErrorCode::Timeout,
             Self::BayLookup { code, .. } => *code,
             Self::UnknownEngine(_)

@@ -3,7 +3,8 @@
 //! Layers, from the inside out: `domain` (types, validation, ports; no I/O), `app` (use
 //! cases with policy and tenancy), `store` (sea-orm repository, migrations), `engine`
 //! (the bay's Docker engines), `bays` (bay-svc, called with the caller's credentials),
-//! `grpc` (the tonic service), `events` (bay deletions from the bus). [`run`] and
+//! `grpc` (the tonic service), `events` (bay deletions from the bus), `sweeper` (creates
+//! their replica abandoned). [`run`] and
 //! [`serve`] compose them.
 
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod store;
+pub mod sweeper;
 
 pub use error::{Error, Result};
 
@@ -55,6 +57,15 @@ pub struct Config {
     pub execute_timeout_secs: u64,
     /// Bound on every Docker call, in seconds.
     pub docker_timeout_secs: u64,
+    /// How long a create may work on the engine, in seconds. A record still `Creating`
+    /// this long plus `docker_timeout_secs` after it was made lost its replica: the sweep
+    /// settles it (Stopped if its Docker container exists, else Error).
+    pub create_timeout_secs: u64,
+    /// Seconds between sweeps for abandoned creates (each replica sweeps).
+    pub sweep_interval_secs: u64,
+    /// How old, in milliseconds, an engine's container states may be when a list shows
+    /// them (lists ask each engine at most this often).
+    pub status_max_age_ms: u64,
 }
 
 impl Default for Config {
@@ -74,6 +85,9 @@ impl Default for Config {
             logs_max_bytes: 1024 * 1024,
             execute_timeout_secs: 30,
             docker_timeout_secs: 60,
+            create_timeout_secs: 120,
+            sweep_interval_secs: 30,
+            status_max_age_ms: 2000,
         }
     }
 }
@@ -112,9 +126,12 @@ pub async fn serve(
     let bays = bays::GrpcBays::new(
         magnum_grpc::client::channel(&config.bay_url).context("invalid bay_url")?,
     );
+    let docker_timeout = Duration::from_secs(config.docker_timeout_secs.max(1));
+    let create_timeout = Duration::from_secs(config.create_timeout_secs.max(1));
     let engines = engine::Engines::new(
         &config.swarm,
-        Duration::from_secs(config.docker_timeout_secs.max(1)),
+        docker_timeout,
+        Duration::from_millis(config.status_max_age_ms),
     );
     let containers = app::Containers::new(
         Arc::new(store::SqlContainerRepository::new(db.clone())),
@@ -124,6 +141,8 @@ pub async fn serve(
         app::Limits {
             logs_max_bytes: config.logs_max_bytes.max(1),
             execute_timeout: Duration::from_secs(config.execute_timeout_secs.max(1)),
+            create_timeout,
+            abandoned_after: create_timeout + docker_timeout,
         },
     );
 
@@ -131,6 +150,12 @@ pub async fn serve(
     let deletions = tokio::spawn(events::run_bay_deletions(
         bus,
         containers.clone(),
+        background.clone(),
+    ));
+
+    let sweeper = tokio::spawn(sweeper::run(
+        containers.clone(),
+        Duration::from_secs(config.sweep_interval_secs.max(1)),
         background.clone(),
     ));
 
@@ -143,8 +168,10 @@ pub async fn serve(
         .await;
 
     background.cancel();
-    if let Err(error) = deletions.await {
-        tracing::error!(%error, "bay deletions task failed");
+    for (task, name) in [(deletions, "bay deletions"), (sweeper, "sweeper")] {
+        if let Err(error) = task.await {
+            tracing::error!(%error, "{name} task failed");
+        }
     }
     if let Err(error) = db.close().await {
         tracing::warn!(%error, "closing the database failed");

@@ -104,6 +104,21 @@ impl Container {
         format!("magnum-{}", self.uuid)
     }
 
+    /// The container as the engine's `state` shows it: `Some` when that changes its status
+    /// (a known failure keeps its own reason over the generic one).
+    pub fn observe(&self, state: EngineState, now: DateTime<Utc>) -> Option<Self> {
+        let (status, reason) = state.status();
+        if status == self.status && (reason.is_none() || self.status_reason.is_some()) {
+            return None;
+        }
+        Some(self.clone().with_status(status, reason, now))
+    }
+
+    /// When the record last changed.
+    pub fn changed_at(&self) -> DateTime<Utc> {
+        self.updated_at.unwrap_or(self.created_at)
+    }
+
     /// Sets the status (and reason) at `now`.
     pub fn with_status(
         mut self,

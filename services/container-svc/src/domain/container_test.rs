@@ -189,3 +189,31 @@ fn statuses_round_trip_and_logs_keep_their_tail() {
     assert!(keep_tail(&mut buffer, 4));
     assert_eq!(buffer, b"6789");
 }
+
+#[test]
+fn observing_the_engine_changes_only_what_differs() {
+    let now = Utc::now();
+    let stopped = Container {
+        status: ContainerStatus::Stopped,
+        ..creating()
+    };
+    assert_eq!(stopped.observe(EngineState::Stopped, now), None);
+    let running = stopped.observe(EngineState::Running, now).unwrap();
+    assert_eq!(running.status, ContainerStatus::Running);
+    assert_eq!(running.updated_at, Some(now));
+
+    let lost = running.observe(EngineState::Missing, now).unwrap();
+    assert_eq!(lost.status, ContainerStatus::Error);
+    assert!(lost.status_reason.as_deref().unwrap().contains("missing"));
+    // A failure with its own reason keeps it.
+    let failed = Container {
+        status: ContainerStatus::Error,
+        status_reason: Some("image not found".to_owned()),
+        ..creating()
+    };
+    assert_eq!(failed.observe(EngineState::Missing, now), None);
+}
+
+fn creating() -> Container {
+    new().into_container(owner(), Utc::now()).unwrap()
+}

@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use magnum_common::{RequestContext, Scope};
 use uuid::Uuid;
 
-use super::container::{BayInfo, Container, ContainerSortKey};
+use super::container::{BayInfo, Container, ContainerSortKey, ContainerStatus};
 use super::listing::PageRequest;
 use crate::error::Result;
 
@@ -25,9 +26,19 @@ pub trait ContainerRepository: Send + Sync {
         bay: Option<Uuid>,
         page: &PageRequest<ContainerSortKey>,
     ) -> Result<Vec<Container>>;
-    /// Stores every mutable field (name, status, reason, host, updated_at).
+    /// Stores the fields a caller may change (the name) and `updated_at`.
     async fn update(&self, scope: &Scope, container: &Container) -> Result<()>;
+    /// Stores `container`'s status, reason and `updated_at` (nothing else), only while the
+    /// stored status is `expected` (any status when `None`); whether a record changed.
+    async fn set_status(
+        &self,
+        container: &Container,
+        expected: Option<ContainerStatus>,
+    ) -> Result<bool>;
     async fn delete(&self, scope: &Scope, uuid: Uuid) -> Result<()>;
+    /// Containers of every project still `Creating` that were created before `before`,
+    /// oldest first, at most `limit`.
+    async fn creating_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Container>>;
     /// How many containers of `bay` each host carries (whatever their project).
     async fn count_by_host(&self, bay: Uuid) -> Result<HashMap<String, u64>>;
     /// Deletes every container record of `bay` (the bay is gone); how many went.

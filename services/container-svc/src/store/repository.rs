@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use magnum_common::Scope;
 use magnum_db::tenancy;
 use sea_orm::{
@@ -105,12 +106,12 @@ impl ContainerRepository for SqlContainerRepository {
     }
 
     async fn update(&self, scope: &Scope, container: &Container) -> Result<()> {
-        let mut changes = to_active_model(container)?;
-        changes.uuid = NotSet;
-        changes.project_id = NotSet;
-        changes.user_id = NotSet;
-        changes.created_at = NotSet;
-        changes.bay_uuid = NotSet;
+        // Statuses have their own conditional writes (`set_status`): leave them alone.
+        let changes = ActiveModel {
+            name: Set(container.name.clone()),
+            updated_at: Set(container.updated_at),
+            ..ActiveModel::default()
+        };
         let updated = tenancy::update_many::<Entity>(scope)
             .set(changes)
             .filter(Column::Uuid.eq(container.uuid.to_string()))
@@ -123,6 +124,28 @@ impl ContainerRepository for SqlContainerRepository {
         Ok(())
     }
 
+    async fn set_status(
+        &self,
+        container: &Container,
+        expected: Option<ContainerStatus>,
+    ) -> Result<bool> {
+        let changes = ActiveModel {
+            status: Set(container.status.as_str().to_owned()),
+            status_reason: Set(container.status_reason.clone()),
+            updated_at: Set(container.updated_at),
+            ..ActiveModel::default()
+        };
+        let scope = Scope::Project(container.project_id.clone());
+        let mut query = tenancy::update_many::<Entity>(&scope)
+            .set(changes)
+            .filter(Column::Uuid.eq(container.uuid.to_string()));
+        if let Some(expected) = expected {
+            query = query.filter(Column::Status.eq(expected.as_str()));
+        }
+        let updated = query.exec(&self.db).await.map_err(db_error)?;
+        Ok(updated.rows_affected > 0)
+    }
+
     async fn delete(&self, scope: &Scope, uuid: Uuid) -> Result<()> {
         let deleted = tenancy::delete_many::<Entity>(scope)
             .filter(Column::Uuid.eq(uuid.to_string()))
@@ -133,6 +156,21 @@ impl ContainerRepository for SqlContainerRepository {
             return Err(Error::ContainerNotFound(uuid.to_string()));
         }
         Ok(())
+    }
+
+    async fn creating_before(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Container>> {
+        // The sweeper settles every project's abandoned creates.
+        tenancy::find::<Entity>(&Scope::AllProjects)
+            .filter(Column::Status.eq(ContainerStatus::Creating.as_str()))
+            .filter(Column::CreatedAt.lt(before))
+            .order_by_asc(Column::Id)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(to_domain)
+            .collect()
     }
 
     async fn count_by_host(&self, bay: Uuid) -> Result<HashMap<String, u64>> {

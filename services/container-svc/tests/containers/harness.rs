@@ -20,6 +20,19 @@ use tokio::time::Instant;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
+/// A container spec on `bay` with a name, 64m of memory and `GREETING=hello`.
+pub fn spec(bay: &str, image: &str, command: &str) -> pb::ContainerSpec {
+    pb::ContainerSpec {
+        name: Some(magnum_testkit::unique_name("c")),
+        image: image.to_owned(),
+        bay_uuid: bay.to_owned(),
+        command: Some(command.to_owned()),
+        memory: Some("64m".to_owned()),
+        environment: std::collections::HashMap::from([("GREETING".to_owned(), "hello".to_owned())]),
+        ..Default::default()
+    }
+}
+
 pub const WAIT: Duration = Duration::from_secs(90);
 
 pub fn caller(project: &str) -> RequestContext {
@@ -75,6 +88,11 @@ pub struct World {
     pub bob: RequestContext,
     bay_channel: Channel,
     container_channel: Channel,
+    container_config: container_svc::Config,
+    bus: Arc<dyn magnum_bus::Bus>,
+    container_svc: tokio::task::JoinHandle<()>,
+    /// Stops the current container-svc's background tasks (its serve task is aborted).
+    container_stop: Shutdown,
     shutdown: Shutdown,
     _docker: DockerCleanup,
 }
@@ -82,6 +100,8 @@ pub struct World {
 impl Drop for World {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        self.container_svc.abort();
+        self.container_stop.cancel();
     }
 }
 
@@ -91,8 +111,31 @@ async fn listen() -> (TcpListener, String) {
     (listener, url)
 }
 
+/// Serves container-svc until the task is aborted (a dying process) or `shutdown`.
+async fn spawn_container_svc(
+    config: &container_svc::Config,
+    bus: &Arc<dyn magnum_bus::Bus>,
+    shutdown: &Shutdown,
+) -> (tokio::task::JoinHandle<()>, Channel) {
+    let (listener, url) = listen().await;
+    let config = config.clone();
+    let bus = Arc::clone(bus);
+    let shutdown = shutdown.clone();
+    let task = tokio::spawn(async move {
+        if let Err(error) = container_svc::serve(config, listener, bus, shutdown).await {
+            panic!("container-svc failed: {error:?}");
+        }
+    });
+    (task, magnum_grpc::client::channel(&url).unwrap())
+}
+
 impl World {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with container-svc's configuration adjusted by `adjust`.
+    pub async fn start_with(adjust: impl FnOnce(&mut container_svc::Config)) -> Self {
         let shutdown = Shutdown::new();
         let bus_config = BusConfig {
             url: format!("memory://{}", magnum_testkit::unique_name("container")),
@@ -124,24 +167,20 @@ impl World {
             shutdown.clone(),
         ));
 
-        let (container_listener, container_url) = listen().await;
         let mut config = container_svc::Config {
             database: magnum_testkit::postgres_config(),
             bus: bus_config,
             bay_url: bay_url.clone(),
             swarm: swarm_pool(),
             execute_timeout_secs: 20,
+            status_max_age_ms: 200,
             ..container_svc::Config::default()
         };
         config.auth.identity_url = identity_url;
-        let container_shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            if let Err(error) =
-                container_svc::serve(config, container_listener, bus, container_shutdown).await
-            {
-                panic!("container-svc failed: {error:?}");
-            }
-        });
+        adjust(&mut config);
+        let container_stop = shutdown.child_token();
+        let (container_svc, container_channel) =
+            spawn_container_svc(&config, &bus, &container_stop).await;
 
         let alice = caller(&magnum_testkit::unique_name("alice"));
         let bob = caller(&magnum_testkit::unique_name("bob"));
@@ -152,10 +191,35 @@ impl World {
             alice,
             bob,
             bay_channel: magnum_grpc::client::channel(&bay_url).unwrap(),
-            container_channel: magnum_grpc::client::channel(&container_url).unwrap(),
+            container_channel,
+            container_config: config,
+            bus,
+            container_svc,
+            container_stop,
             shutdown,
         };
         // Answering = started (migrated, serving).
+        world.wait_until_answering().await;
+        world
+    }
+
+    /// Kills container-svc where it stands (its tasks are dropped, as in a dying process)
+    /// and starts a new one on the same database.
+    pub async fn restart_container_svc(&mut self) {
+        self.container_svc.abort();
+        let _ = (&mut self.container_svc).await;
+        // What it had spawned dies with it.
+        self.container_stop.cancel();
+        self.container_stop = self.shutdown.child_token();
+        let (task, channel) =
+            spawn_container_svc(&self.container_config, &self.bus, &self.container_stop).await;
+        self.container_svc = task;
+        self.container_channel = channel;
+        self.wait_until_answering().await;
+    }
+
+    async fn wait_until_answering(&self) {
+        let world = self;
         retry_unavailable(|| async {
             world
                 .bays()
@@ -178,7 +242,6 @@ impl World {
         })
         .await
         .unwrap();
-        world
     }
 
     pub fn bays(&self) -> BayServiceClient<Channel> {
@@ -370,7 +433,7 @@ where
     }
 }
 
-fn docker(args: &[&str]) -> std::process::Output {
+pub fn docker(args: &[&str]) -> std::process::Output {
     Command::new("docker")
         .env("DOCKER_HOST", magnum_testkit::docker::host())
         .args(args)

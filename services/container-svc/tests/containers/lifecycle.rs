@@ -1,23 +1,9 @@
 //! A container's whole life on a swarm bay, and what other callers cannot do to it.
 
-use std::collections::HashMap;
-
 use magnum_proto::container::v1 as pb;
 use tonic::Code;
 
-use crate::harness::{World, docker_containers_of};
-
-fn spec(bay: &str, image: &str, command: &str) -> pb::ContainerSpec {
-    pb::ContainerSpec {
-        name: Some(magnum_testkit::unique_name("c")),
-        image: image.to_owned(),
-        bay_uuid: bay.to_owned(),
-        command: Some(command.to_owned()),
-        memory: Some("64m".to_owned()),
-        environment: HashMap::from([("GREETING".to_owned(), "hello".to_owned())]),
-        ..Default::default()
-    }
-}
+use crate::harness::{World, docker_containers_of, spec};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn container_lifecycle() {
