@@ -1,5 +1,6 @@
-//! The tenant matrix against real Keystone: every baymodel verb, over REST and gRPC, as
-//! the owner, another project's member and an admin; and the tokens that must not get in.
+//! The tenant matrix against real Keystone: every baymodel and container verb, over REST
+//! and gRPC, as the owner, another project's member and an admin; and the tokens that
+//! must not get in.
 //! Tenant B gets 404 (not 403) on A's private objects, so existence does not leak.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,6 +14,10 @@ use magnum_proto::bay::v1::{
     UpdateBayModelRequest,
 };
 use magnum_proto::common::v1::ListOptions;
+use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
+use magnum_proto::container::v1::{
+    ContainerActionRequest, DeleteContainerRequest, GetContainerRequest, ListContainersRequest,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -385,5 +390,250 @@ async fn bad_tokens_get_401_in_magnums_format() {
     // Other tokens are unaffected.
     let still = call(&mesh, Method::GET, "/v1/baymodels", Some(&tokens.bob), None).await;
     assert_eq!(still.status, StatusCode::OK);
+    mesh.stop().await;
+}
+
+/// Waits until `GET path` as `token` satisfies `done`.
+async fn wait_until(
+    mesh: &TestMesh,
+    path: &str,
+    token: &str,
+    done: impl Fn(&Response) -> bool,
+) -> Response {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let response = call(mesh, Method::GET, path, Some(token), None).await;
+        if done(&response) {
+            return response;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "GET {path}: {}",
+            response.text
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn containers_follow_the_tenant_matrix() {
+    let (mesh, _keystone, tokens) = start().await;
+    let alice = Some(tokens.alice.as_str());
+    let bob = Some(tokens.bob.as_str());
+    let admin = Some(tokens.admin.as_str());
+
+    let mut model = baymodel_body("c-model");
+    model["coe"] = json!("swarm");
+    model["network_driver"] = Value::Null;
+    let created = call(&mesh, Method::POST, "/v1/baymodels", alice, Some(model)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let bay = call(
+        &mesh,
+        Method::POST,
+        "/v1/bays",
+        alice,
+        Some(json!({"name": "c-bay", "baymodel_id": "c-model", "node_count": 1})),
+    )
+    .await;
+    assert_eq!(bay.status, StatusCode::CREATED, "{}", bay.text);
+    let bay = bay.body["uuid"].as_str().unwrap().to_owned();
+    wait_until(&mesh, &format!("/v1/bays/{bay}"), &tokens.alice, |r| {
+        r.body["status"] == "CREATE_COMPLETE"
+    })
+    .await;
+    let container_body = |name: &str| {
+        json!({
+            "name": name,
+            "image": magnum_testkit::docker::image(),
+            "bay_uuid": bay,
+            "command": "sleep 300",
+        })
+    };
+    let boxed = call(
+        &mesh,
+        Method::POST,
+        "/v1/containers",
+        alice,
+        Some(container_body("a-box")),
+    )
+    .await;
+    assert_eq!(boxed.status, StatusCode::CREATED, "{}", boxed.text);
+    let uuid = boxed.body["uuid"].as_str().unwrap().to_owned();
+    let started = call(
+        &mesh,
+        Method::PUT,
+        &format!("/v1/containers/{uuid}/start"),
+        alice,
+        None,
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+
+    // Tenant B: 404 for every verb and action, by uuid and by name.
+    let rename = json!([{"op": "replace", "path": "/name", "value": "taken"}]);
+    for ident in [uuid.as_str(), "a-box"] {
+        let base = format!("/v1/containers/{ident}");
+        let mut verbs = vec![
+            (Method::GET, base.clone(), None),
+            (Method::PATCH, base.clone(), Some(rename.clone())),
+            (Method::DELETE, base.clone(), None),
+            (Method::DELETE, format!("{base}?force=true"), None),
+            (Method::GET, format!("{base}/logs"), None),
+            (Method::PUT, format!("{base}/execute?command=ls"), None),
+        ];
+        for action in ["start", "stop", "reboot", "pause", "unpause"] {
+            verbs.push((Method::PUT, format!("{base}/{action}"), None));
+        }
+        for (method, path, body) in verbs {
+            let response = call(&mesh, method.clone(), &path, bob, body).await;
+            assert_eq!(
+                response.status,
+                StatusCode::NOT_FOUND,
+                "bob {method} {path}: {}",
+                response.text
+            );
+            response.error_detail();
+        }
+    }
+    for path in ["/v1/containers", "/v1/containers/detail"] {
+        let listed = call(&mesh, Method::GET, path, bob, None).await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+        assert_eq!(listed.body["containers"], json!([]), "{path}");
+    }
+    // B cannot place containers on A's bay: to B it does not exist.
+    let intruder = call(
+        &mesh,
+        Method::POST,
+        "/v1/containers",
+        bob,
+        Some(container_body("b-box")),
+    )
+    .await;
+    assert_eq!(
+        intruder.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        intruder.text
+    );
+    assert!(intruder.error_detail().contains("could not be found"));
+    let refused = call(
+        &mesh,
+        Method::GET,
+        "/v1/containers?all_tenants=1",
+        bob,
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+
+    // Over gRPC, straight to container-svc, B's token gets the same answers.
+    let mut client = ContainerServiceClient::connect(format!("http://{}", mesh.container))
+        .await
+        .unwrap();
+    let get = || GetContainerRequest {
+        ident: uuid.clone(),
+    };
+    assert_eq!(
+        client
+            .get_container(grpc_request(bob, get()))
+            .await
+            .unwrap_err()
+            .code(),
+        tonic::Code::NotFound
+    );
+    assert_eq!(
+        client
+            .pause_container(grpc_request(
+                bob,
+                ContainerActionRequest {
+                    ident: uuid.clone()
+                }
+            ))
+            .await
+            .unwrap_err()
+            .code(),
+        tonic::Code::NotFound
+    );
+    assert_eq!(
+        client
+            .delete_container(grpc_request(
+                bob,
+                DeleteContainerRequest {
+                    ident: uuid.clone(),
+                    force: true
+                }
+            ))
+            .await
+            .unwrap_err()
+            .code(),
+        tonic::Code::NotFound
+    );
+    let listed = client
+        .list_containers(grpc_request(bob, ListContainersRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.containers.is_empty());
+    let anonymous = client
+        .get_container(grpc_request(None, get()))
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+
+    // An admin sees every project's containers with the switch, and A's by uuid.
+    let everything = call(
+        &mesh,
+        Method::GET,
+        "/v1/containers?all_tenants=1",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(everything.status, StatusCode::OK, "{}", everything.text);
+    assert!(
+        everything.body["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["uuid"] == uuid.as_str()),
+        "{}",
+        everything.text
+    );
+    let admin_reads = call(
+        &mesh,
+        Method::GET,
+        &format!("/v1/containers/{uuid}"),
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(admin_reads.status, StatusCode::OK, "{}", admin_reads.text);
+
+    // A's container is untouched and still A's to run.
+    let shown = call(
+        &mesh,
+        Method::GET,
+        &format!("/v1/containers/{uuid}"),
+        alice,
+        None,
+    )
+    .await;
+    assert_eq!(shown.body["status"], "Running", "{}", shown.text);
+    let deleted = call(
+        &mesh,
+        Method::DELETE,
+        &format!("/v1/bays/{bay}"),
+        alice,
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    wait_until(
+        &mesh,
+        &format!("/v1/containers/{uuid}"),
+        &tokens.alice,
+        |r| r.status == StatusCode::NOT_FOUND,
+    )
+    .await;
     mesh.stop().await;
 }
