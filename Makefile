@@ -46,10 +46,11 @@ test-deps: ## Install/start Postgres, NATS+JetStream, Keystone, a Docker engine,
 	@bash scripts/keystone.sh start
 	@bash scripts/docker.sh start
 
-test: ## test-deps, then lint, then every test (nextest when installed), against real Postgres, NATS and Keystone
+test: ## test-deps, then lint, then every test (nextest when installed) against real Postgres, NATS, Keystone and Docker; fails if a test left a Docker object
 	@$(MAKE) test-deps
 	@$(MAKE) lint
 	@set -a; for f in $(TEST_ENV_FILES); do if [ -f "$$f" ]; then . "./$$f"; fi; done; set +a; \
+	bash scripts/docker.sh objects > .deps/docker-objects-before; \
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		echo "+ $(CARGO) test --workspace --doc $(FAIL_FAST)"; \
 		$(CARGO) test --workspace --doc $(FAIL_FAST); \
@@ -58,7 +59,8 @@ test: ## test-deps, then lint, then every test (nextest when installed), against
 	else \
 		echo "+ $(CARGO) test --workspace $(FAIL_FAST)"; \
 		$(CARGO) test --workspace $(FAIL_FAST); \
-	fi
+	fi; \
+	bash scripts/docker.sh leftovers .deps/docker-objects-before
 
 test-unit: ## Unit tests only: no Postgres, NATS or client needed
 	$(CARGO) test --workspace --lib

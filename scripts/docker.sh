@@ -6,7 +6,7 @@
 #   DOCKER_HOST=unix:///run/magnum-rs-docker/docker.sock
 #   MAGNUM_TEST_DOCKER_IMAGE=magnum-rs/busybox:test
 #
-# Usage: scripts/docker.sh [start|stop|status|check]        (default: start)
+# Usage: scripts/docker.sh [start|stop|status|check|objects|leftovers FILE] (default: start)
 #   start   install Debian's docker.io (when dockerd is missing) and busybox-static (when
 #           no static busybox is there), start our own dockerd (when nothing answers on
 #           our socket), import the image (when missing), prove a container runs, and
@@ -16,6 +16,10 @@
 #           NOT reached from a container on another network (nor the default bridge).
 #   status  one line per fact; exit 0 when the engine answers, 3 when it does not.
 #   stop    stop our dockerd (and the containerd it started); data and image are kept.
+#   objects print the ids of every container and network magnum-rs made on the engine
+#           (labelled magnum.managed / magnum.bay.uuid / magnum.container.uuid).
+#   leftovers FILE   fail, listing them, when objects exist that FILE (an earlier
+#           `objects`) did not list: what a test run left on the engine.
 #
 # Idempotent and quick when everything is up (one `docker run`, about a second). Debian
 # only (apt-get). Needs root (or sudo) to install and to start dockerd.
@@ -431,6 +435,33 @@ cmd_stop() {
     say dockerd stopped "pid $pid"
 }
 
+cmd_objects() {
+    engine_up || die "no Docker engine answers on $HOST_URL (scripts/docker.sh start)"
+    local label
+    for label in magnum.managed magnum.bay.uuid magnum.container.uuid; do
+        dk ps -aq --no-trunc --filter "label=$label" | sed 's/^/container /'
+        dk network ls -q --no-trunc --filter "label=$label" | sed 's/^/network /'
+    done | sort -u
+}
+
+cmd_leftovers() {
+    local before=${1:?usage: scripts/docker.sh leftovers FILE}
+    local left kind id
+    left=$(cmd_objects | comm -13 <(sort -u "$before") -)
+    if [ -z "$left" ]; then
+        say leftovers none "no container or network left on the engine"
+        return 0
+    fi
+    while read -r kind id; do
+        if [ "$kind" = container ]; then
+            note "$(dk ps -a --no-trunc --filter "id=$id" --format 'container {{.Names}} {{.Status}} {{.Labels}}')"
+        else
+            note "$(dk network ls --no-trunc --filter "id=$id" --format 'network {{.Name}} {{.Labels}}')"
+        fi
+    done <<<"$left"
+    die "the tests left $(wc -l <<<"$left") Docker object(s) on the engine (listed above)"
+}
+
 # start and check one at a time per machine (two starts at once would both launch a
 # dockerd, and the loser dies on the pidfile; two checks would share network names).
 lock() {
@@ -446,6 +477,8 @@ case "${1:-start}" in
     check) lock; cmd_check ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    -h | --help | help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command: $1 (start|stop|status|check)" ;;
+    objects) cmd_objects ;;
+    leftovers) cmd_leftovers "${2:-}" ;;
+    -h | --help | help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command: $1 (start|stop|status|check|objects|leftovers)" ;;
 esac
