@@ -34,8 +34,8 @@ const MAX_WRITE_ATTEMPTS: usize = 5;
 const DELETE_POLL_START: Duration = Duration::from_millis(100);
 const DELETE_POLL_MAX: Duration = Duration::from_secs(2);
 
-/// What the driver keeps in [`Provisioned::state`]. No secrets: the token is only ever in
-/// [`Provisioned::credential`].
+/// What the driver keeps in [`Provisioned::state`]: with the token, everything a client
+/// needs to reach the bay. No secrets: the token is only ever in [`Provisioned::credential`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KubernetesBayState {
     /// The bay's namespace on the host cluster.
@@ -46,6 +46,45 @@ pub struct KubernetesBayState {
     pub service_account: String,
     /// When the credential expires (RFC 3339), as the API server reported it.
     pub token_expires_at: Option<String>,
+    /// PEM certificates of the host cluster's CA, from the driver's kubeconfig (or the
+    /// in-cluster CA); empty: the system roots (or a plain-http server). Defaulted, as
+    /// states stored before it was recorded lack it.
+    #[serde(default)]
+    pub certificate_authority_pem: Vec<String>,
+    /// The driver's kubeconfig turns TLS verification off for the host cluster
+    /// (`insecure-skip-tls-verify`).
+    #[serde(default)]
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// How a client verifies the host cluster's API server, as the driver's own client does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ServerTrust {
+    certificate_authority_pem: Vec<String>,
+    insecure_skip_tls_verify: bool,
+}
+
+impl ServerTrust {
+    fn of(config: &kube::Config) -> Self {
+        Self {
+            certificate_authority_pem: config
+                .root_cert
+                .as_deref()
+                .map(der_certificates_to_pem)
+                .unwrap_or_default(),
+            insecure_skip_tls_verify: config.accept_invalid_certs,
+        }
+    }
+}
+
+/// DER certificates (as kube keeps a kubeconfig's CA) as PEM, one string each, `\n` line
+/// endings (the `pem` crate's default is CRLF).
+fn der_certificates_to_pem(certificates: &[Vec<u8>]) -> Vec<String> {
+    let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    certificates
+        .iter()
+        .map(|der| pem::encode_config(&pem::Pem::new("CERTIFICATE", der.as_slice()), lf))
+        .collect()
 }
 
 /// The kubernetes bay driver: a bay is a namespace on a host cluster.
@@ -56,6 +95,8 @@ pub struct KubernetesDriver {
     server: String,
     /// The host part of `server` (the address of the bay's one node).
     host: String,
+    /// Recorded in each bay's state, for the bay's clients.
+    trust: ServerTrust,
     config: KubernetesConfig,
 }
 
@@ -107,12 +148,14 @@ impl KubernetesDriver {
         client_config.read_timeout = timeout;
         client_config.write_timeout = timeout;
         let cluster_url = client_config.cluster_url.clone();
+        let trust = ServerTrust::of(&client_config);
         let client = Client::try_from(client_config)?;
-        Self::with_uri(client, &cluster_url, config)
+        Self::with_uri(client, &cluster_url, trust, config)
     }
 
     /// A driver using an existing client for the cluster at `server` (tests, or a caller that
-    /// builds its own client).
+    /// builds its own client). Bays record no CA certificates and TLS verification on: the
+    /// client's own TLS settings cannot be read back.
     pub fn from_client(
         client: Client,
         server: &str,
@@ -122,12 +165,13 @@ impl KubernetesDriver {
         let uri: http::Uri = server
             .parse()
             .map_err(|_| KubernetesConfigError::ServerUrl(server.to_owned()))?;
-        Self::with_uri(client, &uri, config)
+        Self::with_uri(client, &uri, ServerTrust::default(), config)
     }
 
     fn with_uri(
         client: Client,
         uri: &http::Uri,
+        trust: ServerTrust,
         config: KubernetesConfig,
     ) -> Result<Self, KubernetesConfigError> {
         let host = uri
@@ -138,6 +182,7 @@ impl KubernetesDriver {
             client,
             server: uri.to_string().trim_end_matches('/').to_owned(),
             host,
+            trust,
             config,
         })
     }
@@ -424,6 +469,8 @@ impl KubernetesDriver {
             server: self.server.clone(),
             service_account: SERVICE_ACCOUNT_NAME.to_owned(),
             token_expires_at,
+            certificate_authority_pem: self.trust.certificate_authority_pem.clone(),
+            insecure_skip_tls_verify: self.trust.insecure_skip_tls_verify,
         };
         let state = serde_json::to_value(&state)
             .map_err(|e| DriverError::Failed(format!("encoding the bay's state: {e}")))?;
@@ -630,3 +677,7 @@ impl BayDriver for KubernetesDriver {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "driver_test.rs"]
+mod tests;

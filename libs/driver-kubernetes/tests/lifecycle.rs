@@ -92,6 +92,9 @@ async fn create_makes_an_isolated_namespace_with_a_working_token() {
     assert_eq!(state.server, server.url());
     assert_eq!(state.service_account, SERVICE_ACCOUNT_NAME);
     assert!(state.token_expires_at.is_some());
+    // A plain-http kubeconfig: no CA to record, verification not turned off.
+    assert!(state.certificate_authority_pem.is_empty());
+    assert!(!state.insecure_skip_tls_verify);
     let token = String::from_utf8(provisioned.credential.clone().unwrap()).unwrap();
     assert!(!provisioned.state.to_string().contains(&token));
 

@@ -269,7 +269,18 @@ fn sections() -> Vec<Section> {
         },
         Section {
             title: "Bays (/v1/bays)",
-            rules: [crud("bay", "bay", "bays"), all_projects("bay", "bays")].concat(),
+            rules: [
+                crud("bay", "bay", "bays"),
+                vec![rule(
+                    "bay:get_credentials",
+                    "rule:admin_or_owner",
+                    "Get the credentials of a bay: for a kubernetes bay, its namespace on the \
+                     host cluster and its ServiceAccount token (k8s-svc asks for them as the \
+                     caller). Like Magnum's certificate signing, for the bay's owner.",
+                )],
+                all_projects("bay", "bays"),
+            ]
+            .concat(),
         },
         Section {
             title: "Nodes (/v1/nodes)",

@@ -148,6 +148,7 @@ fn the_defaults_define_every_rule_the_services_need() {
         "default",
         "admin_api",
         "baymodel:publish",
+        "bay:get_credentials",
         "certificate:create",
         "certificate:get",
         "certificate:rotate_ca",
@@ -212,6 +213,20 @@ fn the_liberty_rules_have_their_liberty_text() {
     ] {
         assert_eq!(policy.rule_text(name), Some(text), "{name}");
     }
+}
+
+#[test]
+fn bay_credentials_are_for_the_bays_owner_and_admins() {
+    // Not rule:default, so a deployment loosening `default` does not hand out tokens.
+    let policy = Policy::defaults();
+    assert_eq!(
+        policy.rule_text("bay:get_credentials"),
+        Some("rule:admin_or_owner")
+    );
+    let [admin, owner, other, _] = callers();
+    assert!(policy.check("bay:get_credentials", &admin.credentials(), &TARGET));
+    assert!(policy.check("bay:get_credentials", &owner.credentials(), &TARGET));
+    assert!(!policy.check("bay:get_credentials", &other.credentials(), &TARGET));
 }
 
 #[test]

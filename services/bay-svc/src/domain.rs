@@ -4,6 +4,7 @@
 
 pub mod bay;
 pub mod baymodel;
+pub mod credentials;
 pub mod event;
 pub mod listing;
 pub mod node;

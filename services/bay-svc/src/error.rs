@@ -81,6 +81,20 @@ pub enum Error {
     /// Making, signing with or unsealing a CA failed (not the caller's doing).
     #[error("certificate authority failure")]
     Pki(#[source] Cause),
+    /// The bay cannot be used in its status (its credentials are for a complete bay).
+    #[error(
+        "Bay {bay} is {status}; its credentials are only available when it is CREATE_COMPLETE or UPDATE_COMPLETE."
+    )]
+    BayNotUsable {
+        bay: String,
+        status: crate::domain::bay::BayStatus,
+    },
+    /// The bay's driver gave no credential (swarm), or none was stored.
+    #[error("Bay {bay} has no credentials (coe {coe}).")]
+    BayHasNoCredentials { bay: String, coe: &'static str },
+    /// Sealing or unsealing a bay's credential failed (a wrong key, a corrupt row).
+    #[error("cannot seal or unseal the bay's credential")]
+    CredentialSealing(#[source] Cause),
     /// Policy refuses the action ("Policy doesn't allow <rule> to be performed.").
     #[error(transparent)]
     PolicyForbids(#[from] magnum_policy::Forbidden),
@@ -137,6 +151,9 @@ impl magnum_common::ServiceError for Error {
             Self::BayModelNotFound(_) | Self::NodeNotFound(_) | Self::BayNotFound(_) => {
                 ErrorCode::NotFound
             }
+            Self::BayNotUsable { .. } | Self::BayHasNoCredentials { .. } => {
+                ErrorCode::FailedPrecondition
+            }
             Self::AmbiguousBayName(_) | Self::BayExists(_) => ErrorCode::Conflict,
             Self::AmbiguousBayModelName(_)
             | Self::BayModelExists(_)
@@ -148,7 +165,8 @@ impl magnum_common::ServiceError for Error {
             | Self::EventNotRecorded(_)
             | Self::CorruptRecord { .. }
             | Self::CaMissing(_)
-            | Self::Pki(_) => ErrorCode::Internal,
+            | Self::Pki(_)
+            | Self::CredentialSealing(_) => ErrorCode::Internal,
         }
     }
 }
@@ -220,6 +238,24 @@ mod tests {
                 ErrorCode::Unavailable,
             ),
             (Error::Database("boom".into()), ErrorCode::Internal),
+            (
+                Error::BayNotUsable {
+                    bay: "b".into(),
+                    status: crate::domain::bay::BayStatus::CreateInProgress,
+                },
+                ErrorCode::FailedPrecondition,
+            ),
+            (
+                Error::BayHasNoCredentials {
+                    bay: "b".into(),
+                    coe: "swarm",
+                },
+                ErrorCode::FailedPrecondition,
+            ),
+            (
+                Error::CredentialSealing("wrong key".into()),
+                ErrorCode::Internal,
+            ),
         ];
         for (error, code) in table {
             assert_eq!(error.code(), code, "{error:?}");

@@ -1,5 +1,5 @@
-//! Bay use cases: create, read, resize and delete bays, and their certificates. Changes
-//! record an operation that a worker carries out (see `operations`).
+//! Bay use cases: create, read, resize and delete bays, their certificates and their
+//! credentials. Changes record an operation that a worker carries out (see `operations`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{BayModels, Guard, ListQuery, now, page_of};
 use crate::domain::bay::{Bay, BaySortKey, NewBay, Operation, OperationKind};
 use crate::domain::baymodel::{Coe, Owner};
+use crate::domain::credentials::{self, BayAccess, BayCredentials};
 use crate::domain::event::{Actor, BayStatusEvent};
 use crate::domain::listing::{Page, PageRequest, SortDir};
 use crate::domain::ports::{BayRepository, StoredCa};
@@ -79,6 +80,23 @@ impl Pki {
         };
         magnum_pki::sign_csr(&pair, csr, self.cert_validity_days).map_err(pki_error)
     }
+}
+
+/// Seals a bay's driver credential for the store, bound to the bay's uuid as its CA key is:
+/// a sealed value copied into another bay's row does not open.
+pub(crate) fn seal_credential(sealer: &Sealer, bay: Uuid, credential: &[u8]) -> Result<Vec<u8>> {
+    sealer
+        .seal(credential, bay.as_bytes())
+        .map_err(|error| Error::CredentialSealing(Box::new(error)))
+}
+
+/// Opens what [`seal_credential`] sealed for `bay`: the credential as text (a bearer token).
+fn open_credential(sealer: &Sealer, bay: Uuid, sealed: &[u8]) -> Result<String> {
+    let opened = sealer
+        .open(sealed, bay.as_bytes())
+        .map_err(|error| Error::CredentialSealing(Box::new(error)))?;
+    String::from_utf8(opened.to_vec())
+        .map_err(|_| Error::CredentialSealing("the unsealed credential is not UTF-8 text".into()))
 }
 
 fn pki_error(error: PkiError) -> Error {
@@ -296,6 +314,28 @@ impl Bays {
         self.repository.replace_ca(bay.uuid, &ca).await?;
         tracing::info!(bay = %bay.uuid, "bay CA rotated");
         Ok(bay)
+    }
+
+    /// How to reach the bay's own API as the bay, with its credential (a kubernetes bay's
+    /// ServiceAccount token, namespace-scoped): for the bay's owner (`bay:get_credentials`),
+    /// once the bay is usable.
+    #[tracing::instrument(skip_all, fields(ident = %ident))]
+    pub async fn credentials(&self, ctx: &RequestContext, ident: &str) -> Result<BayCredentials> {
+        let bay = self.find(&ctx.object_scope(), ident).await?;
+        self.guard.enforce(
+            "get_credentials",
+            ctx,
+            Some((&bay.project_id, &bay.user_id)),
+        )?;
+        let access = BayAccess::of(&bay)?;
+        let sealed = self
+            .repository
+            .find_sealed_credential(bay.uuid)
+            .await?
+            .ok_or_else(|| credentials::no_credentials(&bay))?;
+        let token = open_credential(&self.pki.sealer, bay.uuid, &sealed)?;
+        tracing::info!(bay = %bay.uuid, "bay credentials handed out");
+        Ok(access.with_token(token))
     }
 
     async fn stored_ca(&self, bay: &Bay) -> Result<StoredCa> {

@@ -14,12 +14,12 @@ use magnum_bay_driver::{BayDriver, BayRef, Provisioned};
 use magnum_pki::Sealer;
 use uuid::Uuid;
 
-use super::bays::Drivers;
+use super::bays::{Drivers, seal_credential};
 use super::now;
 use crate::domain::bay::{Bay, BayNode, NodeRole, Operation, OperationKind, Outcome, Placement};
 use crate::domain::event::{BayDeletedEvent, BayStatusEvent};
 use crate::domain::ports::{Claim, Finish, OperationStore};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// What the transport should do with the operation's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,11 +121,7 @@ impl Operations {
             }
         };
         let sealed_credential = match credential {
-            Some(secret) => Some(
-                self.sealer
-                    .seal(&secret, bay.uuid.as_bytes())
-                    .map_err(|error| Error::Pki(Box::new(error)))?,
-            ),
+            Some(secret) => Some(seal_credential(&self.sealer, bay.uuid, &secret)?),
             None => None,
         };
         let now = now();

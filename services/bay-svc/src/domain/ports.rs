@@ -121,6 +121,10 @@ pub trait BayRepository: Send + Sync {
 
     /// Replaces the bay's CA (rotation).
     async fn replace_ca(&self, bay: Uuid, ca: &StoredCa) -> Result<()>;
+
+    /// The bay's credential, sealed, if its driver gave one (resolve the bay within the
+    /// caller's scope first: this looks the uuid up in every project).
+    async fn find_sealed_credential(&self, bay: Uuid) -> Result<Option<Vec<u8>>>;
 }
 
 /// What claiming an operation found.
@@ -179,9 +183,6 @@ pub trait OperationStore: Send + Sync {
     /// Stores a health check's result (node errors, health status), unless the bay changed
     /// meanwhile (its status or `updated_at` moved).
     async fn record_health(&self, bay: &Bay) -> Result<()>;
-
-    /// The bay's sealed credential, if its driver gave one.
-    async fn sealed_credential(&self, bay: Uuid) -> Result<Option<Vec<u8>>>;
 }
 
 /// Everything [`OperationStore::finish`] writes.

@@ -6,6 +6,7 @@ use prost_types::Timestamp;
 
 use super::convert::timestamp;
 use crate::domain::bay::{Bay, BayStatus, NewBay, Operation, OperationKind};
+use crate::domain::credentials::BayCredentials;
 use crate::domain::event::{BayDeletedEvent, BayStatusEvent};
 
 impl From<BayStatus> for pb::BayStatus {
@@ -83,6 +84,23 @@ impl From<&Bay> for pb::Bay {
                     error: node.error.clone(),
                 })
                 .collect(),
+        }
+    }
+}
+
+impl From<BayCredentials> for pb::BayCredentials {
+    fn from(credentials: BayCredentials) -> Self {
+        let access = credentials.access;
+        Self {
+            bay_uuid: access.bay_uuid.to_string(),
+            coe: access.coe.as_str().to_owned(),
+            status: pb::BayStatus::from(access.status).into(),
+            api_server: access.api_server,
+            namespace: access.namespace,
+            ca_certificates_pem: access.ca_certificates_pem,
+            insecure_skip_tls_verify: access.insecure_skip_tls_verify,
+            token: credentials.token,
+            token_expires_at: access.token_expires_at.map(timestamp),
         }
     }
 }

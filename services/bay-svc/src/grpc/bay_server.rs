@@ -111,6 +111,18 @@ impl BayService for BayApi {
         let stream = self.watch.start(&self.bays, ctx, ident).await?;
         Ok(Response::new(stream))
     }
+
+    async fn get_bay_credentials(
+        &self,
+        request: Request<pb::GetBayCredentialsRequest>,
+    ) -> Result<Response<pb::BayCredentials>, Status> {
+        let ctx = context(&request)?;
+        let credentials = self
+            .bays
+            .credentials(&ctx, &request.get_ref().ident)
+            .await?;
+        Ok(Response::new(credentials.into()))
+    }
 }
 
 /// The gRPC face of the bay certificate use cases.

@@ -222,6 +222,16 @@ impl BayRepository for SqlBayRepository {
             .map_err(db_error)?;
         Ok(())
     }
+
+    async fn find_sealed_credential(&self, bay: Uuid) -> Result<Option<Vec<u8>>> {
+        // tenancy: the caller's access to the bay was checked when it was resolved.
+        let row = bay::Entity::find()
+            .filter(bay::Column::Uuid.eq(bay.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(row.and_then(|row| row.sealed_credential))
+    }
 }
 
 fn ca_row(bay: Uuid, ca: &StoredCa, now: DateTime<Utc>) -> bay_ca::ActiveModel {
@@ -480,16 +490,6 @@ impl OperationStore for SqlBayRepository {
             .await
             .map_err(db_error)?;
         Ok(())
-    }
-
-    async fn sealed_credential(&self, bay: Uuid) -> Result<Option<Vec<u8>>> {
-        // tenancy: the caller's access to the bay was checked when it was resolved.
-        let row = bay::Entity::find()
-            .filter(bay::Column::Uuid.eq(bay.to_string()))
-            .one(&self.db)
-            .await
-            .map_err(db_error)?;
-        Ok(row.and_then(|row| row.sealed_credential))
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod certificates;
 mod crash;
+mod credentials;
 mod harness;
 mod lifecycle;
 mod operations;

@@ -25,7 +25,8 @@ pub struct Model {
     pub nodes: String,
     /// JSON: the driver's own non-secret state.
     pub driver_state: String,
-    /// The driver's credential for the bay, sealed (never leaves bay-svc in clear).
+    /// The driver's credential for the bay, sealed to the bay's uuid. Leaves bay-svc in
+    /// clear only through `GetBayCredentials`, to the bay's owner or an admin.
     pub sealed_credential: Option<Vec<u8>>,
     pub docker_volume_size: Option<i32>,
     /// JSON object of strings.
