@@ -61,9 +61,9 @@ pub struct Attributes<'a> {
 }
 
 /// Built-in ClusterRoles a RoleBinding may reference. Approximations of the real aggregated
-/// `admin`/`edit`/`view` roles, limited to the kinds the fake serves (plus the pod-ish kinds
-/// the Kubernetes-objects issue will add). Any other ClusterRole grants nothing, as a binding
-/// to a ClusterRole that does not exist grants nothing on a real cluster.
+/// `admin`/`edit`/`view` roles, limited to the kinds the fake serves (and persistent volume
+/// claims). Any other ClusterRole grants nothing, as a binding to a ClusterRole that does not
+/// exist grants nothing on a real cluster.
 fn builtin_cluster_role(name: &str) -> Option<Vec<Value>> {
     use serde_json::json;
     const RW: &[&str] = &[
@@ -79,8 +79,8 @@ fn builtin_cluster_role(name: &str) -> Option<Vec<Value>> {
     const RO: &[&str] = &["get", "list", "watch"];
     let workloads = json!({
         "apiGroups": [""],
-        "resources": ["pods", "services", "replicationcontrollers", "configmaps", "secrets",
-                      "serviceaccounts", "persistentvolumeclaims"],
+        "resources": ["pods", "services", "replicationcontrollers", "replicationcontrollers/scale",
+                      "configmaps", "secrets", "serviceaccounts", "persistentvolumeclaims"],
         "verbs": RW,
     });
     let token =
@@ -99,7 +99,8 @@ fn builtin_cluster_role(name: &str) -> Option<Vec<Value>> {
         "edit" => Some(vec![workloads, token, netpol, read_ns]),
         "view" => Some(vec![json!({
             "apiGroups": ["", "networking.k8s.io"],
-            "resources": ["pods", "services", "replicationcontrollers", "configmaps", "serviceaccounts",
+            "resources": ["pods", "services", "replicationcontrollers", "replicationcontrollers/scale",
+                          "configmaps", "serviceaccounts",
                           "persistentvolumeclaims", "namespaces", "resourcequotas", "networkpolicies"],
             "verbs": RO,
         })]),

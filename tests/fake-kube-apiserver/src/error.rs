@@ -41,7 +41,8 @@ pub struct ApiError {
 /// One `StatusCause` of an `Invalid` (422) answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cause {
-    /// `FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`, `FieldValueForbidden`.
+    /// `FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`, `FieldValueForbidden`,
+    /// `FieldValueDuplicate`, `FieldValueNotFound`.
     pub reason: &'static str,
     /// JSON path of the field, e.g. `metadata.name`.
     pub field: String,
@@ -56,6 +57,35 @@ impl Cause {
             reason: "FieldValueInvalid",
             field: field.into(),
             message: format!("Invalid value: {value:?}: {detail}"),
+        }
+    }
+    /// `Invalid value: <value>: <detail>` for a value Go prints bare (numbers, and the `%#v`
+    /// forms of slices, maps and structs, e.g. `[]string{"10.96.0.1"}`).
+    pub fn invalid_raw(field: impl Into<String>, value: &str, detail: &str) -> Self {
+        Self {
+            reason: "FieldValueInvalid",
+            field: field.into(),
+            message: format!("Invalid value: {value}: {detail}"),
+        }
+    }
+    /// `Duplicate value: "<value>"`.
+    pub fn duplicate(field: impl Into<String>, value: &str) -> Self {
+        Self::duplicate_raw(field, &format!("{value:?}"))
+    }
+    /// `Duplicate value: <value>` for a value Go prints bare.
+    pub fn duplicate_raw(field: impl Into<String>, value: &str) -> Self {
+        Self {
+            reason: "FieldValueDuplicate",
+            field: field.into(),
+            message: format!("Duplicate value: {value}"),
+        }
+    }
+    /// `Not found: "<value>"`.
+    pub fn not_found(field: impl Into<String>, value: &str) -> Self {
+        Self {
+            reason: "FieldValueNotFound",
+            field: field.into(),
+            message: format!("Not found: {value:?}"),
         }
     }
     /// `Required value: <detail>`.

@@ -1,20 +1,26 @@
 //! The per-kind table: which resources the fake serves, how their names are checked, and the
 //! decoding, defaulting and validation hooks that make it as strict as the real server.
 //!
-//! To add a kind (pods, services, replicationcontrollers, ...): add a [`KindSpec`] to
-//! [`KINDS`] with `decode::<TheK8sOpenApiType>` and, where the real server validates more
-//! than names and metadata, a `validate` hook. The generic store and verbs do the rest.
+//! To add a kind: add a [`KindSpec`] to [`KINDS`] with `decode::<TheK8sOpenApiType>` and,
+//! where the real server does more than check names and metadata, `default` (defaulting and
+//! mutating admission), `validate` and `simulate` (what controllers and kubelets would write)
+//! hooks. The generic store and verbs do the rest. Pods, services and replication
+//! controllers keep their hooks in their own modules.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ResourceQuota, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, ResourceQuota, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
-use crate::error::Cause;
+use crate::error::{Cause, Error};
+use crate::store::Store;
 use crate::validation::{NameRule, is_qualified_name, is_quantity};
+use crate::{pod, replication_controller, service};
 
 /// One served resource and its rules.
 #[derive(Debug)]
@@ -40,14 +46,24 @@ pub struct KindSpec {
     pub status_subresource: bool,
     /// Whether DELETE answers with the object (else with a `Status` of `Success`).
     pub return_deleted_object: bool,
+    /// Graceful deletion (pods): the object DELETE answers with carries `deletionTimestamp`
+    /// and `deletionGracePeriodSeconds` (the fake's kubelet then confirms at once).
+    pub graceful_delete: bool,
+    /// Whether DELETE orphans dependents by default (core/v1 replication controllers, for
+    /// backwards compatibility): the answer is the object with the `orphan` finalizer.
+    pub orphan_by_default: bool,
     /// Verbs listed in discovery and accepted.
     pub verbs: &'static [&'static str],
     /// Decodes into the `k8s-openapi` type and re-encodes; `Err` is a decode error (400).
     pub decode: fn(&Value) -> Result<Value, String>,
-    /// Server-side defaulting after decode: `(new, old)` with `old` on updates.
-    pub default: fn(&mut Value, Option<&Value>),
-    /// Kind-specific validation: `(new, old)`; causes make a 422.
-    pub validate: fn(&Value, Option<&Value>) -> Vec<Cause>,
+    /// Server-side defaulting and mutating admission after decode: `(new, old, store)` with
+    /// `old` on updates. `Err` refuses the request (admission).
+    pub default: fn(&mut Value, Option<&Value>, &Store) -> Result<(), Error>,
+    /// Kind-specific validation: `(new, old, store)`; causes make a 422.
+    pub validate: fn(&Value, Option<&Value>, &Store) -> Vec<Cause>,
+    /// The simulated control plane (scheduler, kubelet, controllers), run on a valid object
+    /// before it is stored: `(new, old, store)`.
+    pub simulate: fn(&mut Value, Option<&Value>, &Store),
 }
 
 impl KindSpec {
@@ -86,10 +102,13 @@ pub static KINDS: &[KindSpec] = &[
         generation: false,
         status_subresource: true,
         return_deleted_object: true,
+        graceful_delete: false,
+        orphan_by_default: false,
         verbs: NAMESPACE_VERBS,
         decode: decode::<Namespace>,
         default: default_namespace,
         validate: no_validation,
+        simulate: no_simulation,
     },
     KindSpec {
         group: "",
@@ -101,11 +120,14 @@ pub static KINDS: &[KindSpec] = &[
         name_rule: NameRule::Dns1123Subdomain,
         generation: false,
         status_subresource: false,
-        return_deleted_object: false,
+        return_deleted_object: true,
+        graceful_delete: false,
+        orphan_by_default: false,
         verbs: VERBS,
         decode: decode::<ServiceAccount>,
         default: no_default,
         validate: no_validation,
+        simulate: no_simulation,
     },
     KindSpec {
         group: "",
@@ -118,10 +140,13 @@ pub static KINDS: &[KindSpec] = &[
         generation: false,
         status_subresource: false,
         return_deleted_object: false,
+        graceful_delete: false,
+        orphan_by_default: false,
         verbs: VERBS,
         decode: decode::<Secret>,
         default: default_secret,
         validate: validate_secret,
+        simulate: no_simulation,
     },
     KindSpec {
         group: "",
@@ -134,10 +159,13 @@ pub static KINDS: &[KindSpec] = &[
         generation: false,
         status_subresource: false,
         return_deleted_object: false,
+        graceful_delete: false,
+        orphan_by_default: false,
         verbs: VERBS,
         decode: decode::<ConfigMap>,
         default: no_default,
         validate: validate_config_map,
+        simulate: no_simulation,
     },
     KindSpec {
         group: "",
@@ -150,10 +178,70 @@ pub static KINDS: &[KindSpec] = &[
         generation: false,
         status_subresource: true,
         return_deleted_object: false,
+        graceful_delete: false,
+        orphan_by_default: false,
         verbs: VERBS,
         decode: decode_quota,
         default: default_quota,
         validate: validate_quota,
+        simulate: no_simulation,
+    },
+    KindSpec {
+        group: "",
+        version: "v1",
+        resource: "pods",
+        singular: "pod",
+        kind: "Pod",
+        namespaced: true,
+        name_rule: NameRule::Dns1123Subdomain,
+        generation: false,
+        status_subresource: true,
+        return_deleted_object: true,
+        graceful_delete: true,
+        orphan_by_default: false,
+        verbs: VERBS,
+        decode: pod::decode,
+        default: pod::default,
+        validate: pod::validate,
+        simulate: pod::simulate,
+    },
+    KindSpec {
+        group: "",
+        version: "v1",
+        resource: "services",
+        singular: "service",
+        kind: "Service",
+        namespaced: true,
+        name_rule: NameRule::Dns1035Label,
+        generation: false,
+        status_subresource: true,
+        return_deleted_object: true,
+        graceful_delete: false,
+        orphan_by_default: false,
+        verbs: VERBS,
+        decode: decode::<Service>,
+        default: service::default,
+        validate: service::validate,
+        simulate: no_simulation,
+    },
+    KindSpec {
+        group: "",
+        version: "v1",
+        resource: "replicationcontrollers",
+        singular: "replicationcontroller",
+        kind: "ReplicationController",
+        namespaced: true,
+        name_rule: NameRule::Dns1123Subdomain,
+        generation: true,
+        status_subresource: true,
+        return_deleted_object: false,
+        graceful_delete: false,
+        orphan_by_default: true,
+        verbs: VERBS,
+        decode: replication_controller::decode,
+        default: replication_controller::default,
+        validate: replication_controller::validate,
+        simulate: replication_controller::simulate,
     },
     KindSpec {
         group: "networking.k8s.io",
@@ -166,10 +254,13 @@ pub static KINDS: &[KindSpec] = &[
         generation: true,
         status_subresource: false,
         return_deleted_object: false,
+        graceful_delete: false,
+        orphan_by_default: false,
         verbs: VERBS,
         decode: decode::<NetworkPolicy>,
         default: no_default,
         validate: crate::network_policy::validate,
+        simulate: no_simulation,
     },
     KindSpec {
         group: "rbac.authorization.k8s.io",
@@ -182,10 +273,13 @@ pub static KINDS: &[KindSpec] = &[
         generation: false,
         status_subresource: false,
         return_deleted_object: false,
+        graceful_delete: false,
+        orphan_by_default: false,
         verbs: VERBS,
         decode: decode::<Role>,
         default: no_default,
         validate: validate_role,
+        simulate: no_simulation,
     },
     KindSpec {
         group: "rbac.authorization.k8s.io",
@@ -198,10 +292,13 @@ pub static KINDS: &[KindSpec] = &[
         generation: false,
         status_subresource: false,
         return_deleted_object: false,
+        graceful_delete: false,
+        orphan_by_default: false,
         verbs: VERBS,
         decode: decode::<RoleBinding>,
         default: no_default,
         validate: validate_role_binding,
+        simulate: no_simulation,
     },
 ];
 
@@ -214,18 +311,22 @@ pub fn lookup(group: &str, version: &str, resource: &str) -> Option<&'static Kin
 
 /// Decodes `v` as `K` (which checks types, `apiVersion` and `kind`) and re-encodes it; the
 /// re-encoding is what gets stored, so unknown fields never survive.
-fn decode<K: DeserializeOwned + Serialize>(v: &Value) -> Result<Value, String> {
+pub(crate) fn decode<K: DeserializeOwned + Serialize>(v: &Value) -> Result<Value, String> {
     let typed: K = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     serde_json::to_value(&typed).map_err(|e| e.to_string())
 }
 
-fn no_default(_: &mut Value, _: Option<&Value>) {}
+fn no_default(_: &mut Value, _: Option<&Value>, _: &Store) -> Result<(), Error> {
+    Ok(())
+}
 
-fn no_validation(_: &Value, _: Option<&Value>) -> Vec<Cause> {
+fn no_validation(_: &Value, _: Option<&Value>, _: &Store) -> Vec<Cause> {
     Vec::new()
 }
 
-fn default_namespace(v: &mut Value, old: Option<&Value>) {
+fn no_simulation(_: &mut Value, _: Option<&Value>, _: &Store) {}
+
+fn default_namespace(v: &mut Value, old: Option<&Value>, _: &Store) -> Result<(), Error> {
     let name = v["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -243,9 +344,10 @@ fn default_namespace(v: &mut Value, old: Option<&Value>) {
         // spec.finalizers only change through the /finalize subresource.
         Some(old) => v["spec"] = old["spec"].clone(),
     }
+    Ok(())
 }
 
-fn default_secret(v: &mut Value, _: Option<&Value>) {
+fn default_secret(v: &mut Value, _: Option<&Value>, _: &Store) -> Result<(), Error> {
     use base64::Engine as _;
     // stringData is write-only: the server merges it into data (stringData wins) and drops it.
     if let Some(Value::Object(sd)) = v.as_object_mut().and_then(|o| o.remove("stringData")) {
@@ -261,6 +363,7 @@ fn default_secret(v: &mut Value, _: Option<&Value>) {
     if v["type"].as_str().is_none_or(str::is_empty) {
         v["type"] = json!("Opaque");
     }
+    Ok(())
 }
 
 /// `IsConfigMapKey` for every key of the object's `field` map (Secret and ConfigMap data).
@@ -282,7 +385,7 @@ fn config_key_causes(v: &Value, field: &str, out: &mut Vec<Cause>) {
     }
 }
 
-fn validate_config_map(v: &Value, old: Option<&Value>) -> Vec<Cause> {
+fn validate_config_map(v: &Value, old: Option<&Value>, _: &Store) -> Vec<Cause> {
     let mut out = Vec::new();
     config_key_causes(v, "data", &mut out);
     config_key_causes(v, "binaryData", &mut out);
@@ -315,7 +418,7 @@ fn validate_config_map(v: &Value, old: Option<&Value>) -> Vec<Cause> {
     out
 }
 
-fn validate_secret(v: &Value, old: Option<&Value>) -> Vec<Cause> {
+fn validate_secret(v: &Value, old: Option<&Value>, _: &Store) -> Vec<Cause> {
     let mut out = Vec::new();
     config_key_causes(v, "data", &mut out);
     if let Some(old) = old {
@@ -338,28 +441,26 @@ fn validate_secret(v: &Value, old: Option<&Value>) -> Vec<Cause> {
     out
 }
 
-const QUANTITY_RE: &str =
-    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
-
 fn decode_quota(v: &Value) -> Result<Value, String> {
     // Quantity is a string newtype in k8s-openapi; the real decoder also parses it.
     if let Some(hard) = v["spec"]["hard"].as_object() {
         for q in hard.values() {
             if !q.as_str().is_some_and(is_quantity) {
-                return Err(QUANTITY_RE.to_owned());
+                return Err(pod::QUANTITY_RE.to_owned());
             }
         }
     }
     decode::<ResourceQuota>(v)
 }
 
-fn default_quota(v: &mut Value, _: Option<&Value>) {
+fn default_quota(v: &mut Value, _: Option<&Value>, _: &Store) -> Result<(), Error> {
     // The quota controller copies spec.hard into status.hard; do it synchronously so tests
     // need not wait for it.
     let hard = v["spec"]["hard"].clone();
     if hard.is_object() {
         v["status"] = json!({ "hard": hard });
     }
+    Ok(())
 }
 
 /// Standard quota resource names (`IsStandardQuotaResourceName`).
@@ -386,7 +487,7 @@ const QUOTA_NAMES: &[&str] = &[
     "limits.ephemeral-storage",
 ];
 
-fn validate_quota(v: &Value, _: Option<&Value>) -> Vec<Cause> {
+fn validate_quota(v: &Value, _: Option<&Value>, _: &Store) -> Vec<Cause> {
     let mut out = Vec::new();
     if let Some(hard) = v["spec"]["hard"].as_object() {
         for (k, q) in hard {
@@ -416,7 +517,7 @@ fn validate_quota(v: &Value, _: Option<&Value>) -> Vec<Cause> {
     out
 }
 
-fn validate_role(v: &Value, _: Option<&Value>) -> Vec<Cause> {
+fn validate_role(v: &Value, _: Option<&Value>, _: &Store) -> Vec<Cause> {
     let mut out = Vec::new();
     for (i, rule) in v["rules"].as_array().into_iter().flatten().enumerate() {
         let f = |s: &str| format!("rules[{i}].{s}");
@@ -450,7 +551,7 @@ fn validate_role(v: &Value, _: Option<&Value>) -> Vec<Cause> {
     out
 }
 
-fn validate_role_binding(v: &Value, old: Option<&Value>) -> Vec<Cause> {
+fn validate_role_binding(v: &Value, old: Option<&Value>, _: &Store) -> Vec<Cause> {
     let mut out = Vec::new();
     let rr = &v["roleRef"];
     let api_group = rr["apiGroup"].as_str().unwrap_or_default();

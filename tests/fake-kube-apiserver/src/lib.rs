@@ -23,9 +23,13 @@ mod auth;
 mod error;
 mod kinds;
 mod network_policy;
+mod pod;
+mod replication_controller;
 mod selector;
 mod server;
+mod service;
 mod store;
+mod strategic_merge;
 mod validation;
 
 use std::net::SocketAddr;

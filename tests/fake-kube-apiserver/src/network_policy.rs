@@ -12,7 +12,7 @@ const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist 
 const QUALIFIED_NAME_MSG: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
 
 /// Every problem with a NetworkPolicy's `spec`.
-pub fn validate(v: &Value, _: Option<&Value>) -> Vec<Cause> {
+pub fn validate(v: &Value, _: Option<&Value>, _: &crate::store::Store) -> Vec<Cause> {
     let mut out = Vec::new();
     let spec = &v["spec"];
     label_selector(&spec["podSelector"], "spec.podSelector", &mut out);
@@ -298,10 +298,14 @@ mod tests {
     use serde_json::json;
 
     fn fields(spec: Value) -> Vec<String> {
-        validate(&json!({ "spec": spec }), None)
-            .into_iter()
-            .map(|c| c.field)
-            .collect()
+        validate(
+            &json!({ "spec": spec }),
+            None,
+            &crate::store::Store::default(),
+        )
+        .into_iter()
+        .map(|c| c.field)
+        .collect()
     }
 
     #[test]

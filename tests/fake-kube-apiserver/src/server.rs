@@ -75,7 +75,8 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new().fallback(dispatch).with_state(app)
 }
 
-fn now() -> String {
+/// The current time as the API server writes timestamps.
+pub(crate) fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -199,6 +200,15 @@ fn handle(
         (Method::POST, true, "") => ("create", create),
         (Method::POST, false, "token") if t.spec.resource == "serviceaccounts" => {
             ("create", token_request)
+        }
+        (Method::GET, false, "scale") if t.spec.resource == "replicationcontrollers" => {
+            ("get", get_scale)
+        }
+        (Method::PUT, false, "scale") if t.spec.resource == "replicationcontrollers" => {
+            ("update", replace_scale)
+        }
+        (Method::PATCH, false, "scale") if t.spec.resource == "replicationcontrollers" => {
+            ("patch", patch_scale)
         }
         (Method::PUT, false, "") => ("update", replace),
         (Method::PATCH, false, "") => ("patch", patch),
@@ -569,7 +579,7 @@ fn admit(
             }
         }
     }
-    (spec.default)(&mut v, old);
+    (spec.default)(&mut v, old, st)?;
     if spec.generation
         && let Some(old) = old
         && spec_part(&v) != spec_part(old)
@@ -586,10 +596,11 @@ fn admit(
         causes.extend(name_causes(spec.name_rule, "metadata.name", &name));
     }
     causes.extend(metadata_map_causes(&v["metadata"]));
-    causes.extend((spec.validate)(&v, old));
+    causes.extend((spec.validate)(&v, old, st));
     if !causes.is_empty() {
         return Err(Error::invalid(spec.group, spec.kind, &name, causes));
     }
+    (spec.simulate)(&mut v, old, st);
     Ok((v, warnings))
 }
 
@@ -603,7 +614,8 @@ fn spec_part(v: &Value) -> Value {
     v
 }
 
-fn random_suffix() -> String {
+/// A random 5-character suffix, as `generateName` and generated volume names use.
+pub(crate) fn random_suffix() -> String {
     // The real generator's alphabet (no vowels, no confusable characters), 5 characters.
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     uuid::Uuid::new_v4()
@@ -745,10 +757,12 @@ fn replace(req: &Req<'_>) -> Result<Response> {
     update_with(req, &mut st, body, &old)
 }
 
-fn patch(req: &Req<'_>) -> Result<Response> {
-    const MERGE: &str = "application/merge-patch+json";
-    const STRATEGIC: &str = "application/strategic-merge-patch+json";
-    const JSON_PATCH: &str = "application/json-patch+json";
+const MERGE_PATCH: &str = "application/merge-patch+json";
+const STRATEGIC_PATCH: &str = "application/strategic-merge-patch+json";
+const JSON_PATCH: &str = "application/json-patch+json";
+
+/// The patch media type and document of a PATCH request.
+fn patch_body(req: &Req<'_>) -> Result<(String, Value)> {
     let ct = req
         .headers
         .get(header::CONTENT_TYPE)
@@ -760,48 +774,217 @@ fn patch(req: &Req<'_>) -> Result<Response> {
             "application/apply-patch+yaml (server-side apply is not implemented by the fake API server)",
         ));
     }
-    let patch_doc = req.json_body(&[MERGE, STRATEGIC, JSON_PATCH])?;
+    let doc = req.json_body(&[MERGE_PATCH, STRATEGIC_PATCH, JSON_PATCH])?;
+    Ok((media, doc))
+}
+
+/// `base` with the patch applied; `(group, kind)` name the object in a failed JSON patch.
+fn apply_patch(
+    req: &Req<'_>,
+    (media, patch_doc): (&str, Value),
+    base: &Value,
+    (group, kind): (&str, &str),
+) -> Result<Value> {
+    let mut doc = base.clone();
+    match media {
+        JSON_PATCH => {
+            let ops: json_patch::Patch = serde_json::from_value(patch_doc)
+                .map_err(|e| Error::bad_request(format!("invalid JSON patch: {e}")))?;
+            json_patch::patch(&mut doc, &ops).map_err(|e| {
+                Error::invalid(
+                    group,
+                    kind,
+                    &req.t.name,
+                    vec![Cause::invalid(
+                        "",
+                        "",
+                        &format!("the JSON patch could not be applied: {e}"),
+                    )],
+                )
+            })?;
+        }
+        STRATEGIC_PATCH => {
+            crate::strategic_merge::apply(&mut doc, &patch_doc, kind)
+                .map_err(Error::bad_request)?;
+        }
+        _ => {
+            if !patch_doc.is_object() {
+                return Err(Error::bad_request("a merge patch must be a JSON object"));
+            }
+            json_patch::merge(&mut doc, &patch_doc);
+        }
+    }
+    Ok(doc)
+}
+
+fn patch(req: &Req<'_>) -> Result<Response> {
+    let (media, patch_doc) = patch_body(req)?;
+    let spec = req.spec();
     let mut st = req.app.lock();
     let old = current(req, &st)?;
-    let mut doc = old.clone();
-    if media == JSON_PATCH {
-        let ops: json_patch::Patch = serde_json::from_value(patch_doc)
-            .map_err(|e| Error::bad_request(format!("invalid JSON patch: {e}")))?;
-        json_patch::patch(&mut doc, &ops).map_err(|e| {
-            Error::invalid(
-                req.spec().group,
-                req.spec().kind,
-                &req.t.name,
-                vec![Cause::invalid(
-                    "",
-                    "",
-                    &format!("the JSON patch could not be applied: {e}"),
-                )],
-            )
-        })?;
-    } else {
-        if !patch_doc.is_object() {
-            return Err(Error::bad_request("a merge patch must be a JSON object"));
-        }
-        // Strategic merge is treated as a JSON merge patch: lists are replaced, not merged
-        // by key (the kinds served so far carry no list a test would merge into).
-        json_patch::merge(&mut doc, &patch_doc);
-    }
+    let doc = apply_patch(req, (&media, patch_doc), &old, (spec.group, spec.kind))?;
     update_with(req, &mut st, doc, &old)
 }
 
-/// DeleteOptions preconditions from the body.
-fn check_preconditions(req: &Req<'_>, old: &Value) -> Result<()> {
-    if req.body.is_empty() {
-        return Ok(());
+/// `GET .../replicationcontrollers/{name}/scale`.
+fn get_scale(req: &Req<'_>) -> Result<Response> {
+    let st = req.app.lock();
+    let rc = current(req, &st)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::replication_controller::scale_of(&rc),
+        &[],
+    ))
+}
+
+/// `PUT .../replicationcontrollers/{name}/scale`.
+fn replace_scale(req: &Req<'_>) -> Result<Response> {
+    let body = req.json_body(&["application/json"])?;
+    let mut st = req.app.lock();
+    let old = current(req, &st)?;
+    scale_to(req, &mut st, body, &old)
+}
+
+/// `PATCH .../replicationcontrollers/{name}/scale` (the patch applies to the `Scale`).
+fn patch_scale(req: &Req<'_>) -> Result<Response> {
+    let (media, patch_doc) = patch_body(req)?;
+    let mut st = req.app.lock();
+    let old = current(req, &st)?;
+    let base = crate::replication_controller::scale_of(&old);
+    let doc = apply_patch(req, (&media, patch_doc), &base, ("autoscaling", "Scale"))?;
+    scale_to(req, &mut st, doc, &old)
+}
+
+/// Writes `spec.replicas` of the replication controller `old` from a `Scale` body.
+fn scale_to(req: &Req<'_>, st: &mut Store, mut scale: Value, old: &Value) -> Result<Response> {
+    use k8s_openapi::api::autoscaling::v1::Scale;
+    let Some(o) = scale.as_object_mut() else {
+        return Err(Error::bad_request(
+            "Object 'Kind' is missing in the request body",
+        ));
+    };
+    for (field, want) in [("apiVersion", "autoscaling/v1"), ("kind", "Scale")] {
+        match o.get(field).and_then(Value::as_str) {
+            None | Some("") => {
+                o.insert(field.into(), json!(want));
+            }
+            Some(v) if v == want => {}
+            Some(v) => {
+                return Err(Error::bad_request(format!(
+                    "Scale: {field} {v:?} does not match the expected {want:?}"
+                )));
+            }
+        }
     }
-    let opts: Value = serde_json::from_slice(req.body)
-        .map_err(|e| Error::bad_request(format!("invalid DeleteOptions: {e}")))?;
+    let typed: Scale = serde_json::from_value(scale.clone()).map_err(|e| {
+        Error::bad_request(format!(
+            "Scale in version \"v1\" cannot be handled as a Scale: {e}"
+        ))
+    })?;
+    let round_trip = serde_json::to_value(&typed).map_err(|e| Error::internal(e.to_string()))?;
+    let unknown = unknown_fields(&scale, &round_trip);
+    if !unknown.is_empty() && req.field_validation()? == UnknownFields::Strict {
+        let msgs: Vec<String> = unknown
+            .iter()
+            .map(|f| format!("unknown field {f:?}"))
+            .collect();
+        return Err(Error::bad_request(format!(
+            "strict decoding error: {}",
+            msgs.join(", ")
+        )));
+    }
+    let name = &req.t.name;
+    if let Some(body_name) = typed.metadata.name.as_deref().filter(|n| !n.is_empty())
+        && body_name != name
+    {
+        return Err(Error::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    // A Scale's resourceVersion is a precondition on the replication controller's.
+    if let Some(rv) = typed
+        .metadata
+        .resource_version
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        && Some(rv) != old["metadata"]["resourceVersion"].as_str()
+    {
+        return Err(Error::stale("", "replicationcontrollers", name));
+    }
+    let replicas = typed.spec.and_then(|s| s.replicas).unwrap_or(0);
+    if replicas < 0 {
+        return Err(Error::invalid(
+            "autoscaling",
+            "Scale",
+            name,
+            vec![Cause::invalid_raw(
+                "spec.replicas",
+                &replicas.to_string(),
+                "must be greater than or equal to 0",
+            )],
+        ));
+    }
+    let mut rc = old.clone();
+    rc["spec"]["replicas"] = json!(replicas);
+    // The ordinary update path bumps the generation and has the controller report.
+    let (mut v, _) = admit(req, st, rc, Some(old))?;
+    if &v != old {
+        v["metadata"]["resourceVersion"] = json!(st.next_rv());
+        st.put(req.key(name), v.clone());
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::replication_controller::scale_of(&v),
+        &[],
+    ))
+}
+
+/// The request's `DeleteOptions`: the body, with the query parameters a client may send
+/// instead (`gracePeriodSeconds`, `propagationPolicy`, `orphanDependents`).
+fn delete_options(req: &Req<'_>) -> Result<Value> {
+    let mut opts = if req.body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(req.body)
+            .map_err(|e| Error::bad_request(format!("invalid DeleteOptions: {e}")))?
+    };
+    if !opts.is_object() {
+        return Err(Error::bad_request("invalid DeleteOptions: not an object"));
+    }
+    if let Some(g) = req.query.get("gracePeriodSeconds") {
+        let g: i64 = g
+            .parse()
+            .map_err(|_| Error::bad_request(format!("invalid gracePeriodSeconds: {g:?}")))?;
+        opts["gracePeriodSeconds"] = json!(g);
+    }
+    if let Some(p) = req.query.get("propagationPolicy") {
+        opts["propagationPolicy"] = json!(p);
+    }
+    if let Some(o) = req.query.get("orphanDependents") {
+        opts["orphanDependents"] = json!(o == "true");
+    }
     if opts["dryRun"].as_array().is_some_and(|a| !a.is_empty()) {
         return Err(Error::bad_request(
             "dryRun is not implemented by the fake API server",
         ));
     }
+    match opts["propagationPolicy"].as_str() {
+        None | Some("Orphan" | "Background" | "Foreground") => Ok(opts),
+        Some(other) => Err(Error::invalid(
+            "meta.k8s.io",
+            "DeleteOptions",
+            "",
+            vec![Cause::not_supported(
+                "propagationPolicy",
+                other,
+                &["Foreground", "Background", "Orphan", "nil"],
+            )],
+        )),
+    }
+}
+
+/// DeleteOptions preconditions.
+fn check_preconditions(req: &Req<'_>, opts: &Value, old: &Value) -> Result<()> {
     let spec = req.spec();
     let pre = &opts["preconditions"];
     let meta = &old["metadata"];
@@ -825,25 +1008,84 @@ fn check_preconditions(req: &Req<'_>, old: &Value) -> Result<()> {
 
 fn delete(req: &Req<'_>) -> Result<Response> {
     let spec = req.spec();
+    let opts = delete_options(req)?;
     let mut st = req.app.lock();
     let old = current(req, &st)?;
-    check_preconditions(req, &old)?;
+    check_preconditions(req, &opts, &old)?;
     if spec.resource == "namespaces" {
         return delete_namespace(req, &mut st, old);
     }
     st.remove(&req.key(&req.t.name));
-    if spec.return_deleted_object {
-        return Ok(json_response(StatusCode::OK, &old, &[]));
-    }
-    Ok(json_response(
-        StatusCode::OK,
-        &success_status(
+    let answer = deleted_answer(spec, &req.t.name, old, &opts, &mut st);
+    Ok(json_response(StatusCode::OK, &answer, &[]))
+}
+
+/// What DELETE answers. Where the real server only marks the object (graceful pod
+/// deletion, an `orphan` or `foregroundDeletion` finalizer for the garbage collector), the
+/// answer is the marked object; the fake's kubelet and garbage collector finish at once, so
+/// the object is already gone from the store.
+fn deleted_answer(
+    spec: &KindSpec,
+    name: &str,
+    mut obj: Value,
+    opts: &Value,
+    st: &mut Store,
+) -> Value {
+    let policy = match (
+        opts["propagationPolicy"].as_str(),
+        opts["orphanDependents"].as_bool(),
+    ) {
+        (Some(p), _) => p,
+        (None, Some(true)) => "Orphan",
+        (None, Some(false)) => "Background",
+        (None, None) if spec.orphan_by_default => "Orphan",
+        (None, None) => "Background",
+    };
+    let finalizer = match policy {
+        "Orphan" => Some("orphan"),
+        "Foreground" => Some("foregroundDeletion"),
+        _ => None,
+    };
+    // A pod not bound to a node, or already finished, is deleted at once.
+    let running = obj["spec"]["nodeName"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty())
+        && !matches!(
+            obj["status"]["phase"].as_str(),
+            Some("Succeeded" | "Failed")
+        );
+    let grace = if spec.graceful_delete && running {
+        opts["gracePeriodSeconds"]
+            .as_i64()
+            .or_else(|| obj["spec"]["terminationGracePeriodSeconds"].as_i64())
+            .unwrap_or(30)
+            .max(0)
+    } else {
+        0
+    };
+    if finalizer.is_none() && grace == 0 {
+        if spec.return_deleted_object {
+            return obj;
+        }
+        return success_status(
             spec,
-            &req.t.name,
-            old["metadata"]["uid"].as_str().unwrap_or_default(),
-        ),
-        &[],
-    ))
+            name,
+            obj["metadata"]["uid"].as_str().unwrap_or_default(),
+        );
+    }
+    let at = chrono::Utc::now() + chrono::Duration::seconds(grace);
+    let meta = &mut obj["metadata"];
+    meta["deletionTimestamp"] = json!(at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    meta["deletionGracePeriodSeconds"] = json!(grace);
+    if let Some(f) = finalizer {
+        let mut finalizers: Vec<Value> = meta["finalizers"].as_array().cloned().unwrap_or_default();
+        if !finalizers.iter().any(|x| x == f) {
+            finalizers.push(json!(f));
+        }
+        meta["finalizers"] = json!(finalizers);
+    }
+    meta["resourceVersion"] = json!(st.next_rv());
+    obj
 }
 
 fn success_status(spec: &KindSpec, name: &str, uid: &str) -> Value {
@@ -1055,6 +1297,15 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
             "version": "v1",
             "kind": "TokenRequest",
             "verbs": ["create"],
+        }));
+        resources.push(json!({
+            "name": "replicationcontrollers/scale",
+            "singularName": "",
+            "namespaced": true,
+            "group": "autoscaling",
+            "version": "v1",
+            "kind": "Scale",
+            "verbs": ["get", "patch", "update"],
         }));
     }
     Some(json!({

@@ -78,7 +78,7 @@ async fn status_bodies_have_the_real_shape() {
     let r = send(
         &server,
         "GET",
-        "/api/v1/pods",
+        "/api/v1/endpoints",
         admin,
         "application/json",
         "",
@@ -261,4 +261,61 @@ async fn listens_on_loopback_only() {
         matches!(err, fake_kube_apiserver::Error::NotLoopback(_)),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn delete_options_from_the_query_and_pod_bodies_without_type_fields() {
+    let server = FakeKubeApiServer::start(Options::default()).await.unwrap();
+    let admin = Some(server.admin_token());
+    let pod = r#"{"metadata": {"name": "web"}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}}"#;
+    let r = send(
+        &server,
+        "POST",
+        "/api/v1/namespaces/default/pods",
+        admin,
+        "application/json",
+        pod,
+    )
+    .await;
+    assert_eq!(r.code, 201);
+    assert_eq!(r.body["kind"], "Pod");
+    assert_eq!(r.body["status"]["phase"], "Running");
+    let r = send(
+        &server,
+        "DELETE",
+        "/api/v1/namespaces/default/pods/web?propagationPolicy=Sideways",
+        admin,
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 422);
+    assert_eq!(
+        r.body["message"],
+        r#"DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan", "nil""#
+    );
+    // A grace period of 0 deletes at once: the answer is the pod as it was.
+    let r = send(
+        &server,
+        "DELETE",
+        "/api/v1/namespaces/default/pods/web?gracePeriodSeconds=0",
+        admin,
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 200);
+    assert_eq!(r.body["kind"], "Pod");
+    assert!(r.body["metadata"].get("deletionTimestamp").is_none());
+    // Other subresources of the new kinds are not served.
+    let r = send(
+        &server,
+        "GET",
+        "/api/v1/namespaces/default/pods/web/log",
+        admin,
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 404);
 }

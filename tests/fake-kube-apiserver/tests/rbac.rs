@@ -482,3 +482,162 @@ async fn no_privilege_escalation_through_rbac_objects() {
     );
     assert_eq!(e.code, 403);
 }
+
+/// The workload kinds a bay's Role grants (as `driver-kubernetes`'s `role_rules()` does):
+/// usable in the bay's namespace, refused everywhere else with the real authorizer's words.
+#[tokio::test]
+async fn workloads_are_confined_to_the_bay_namespace() {
+    use k8s_openapi::api::core::v1::{
+        Container, Pod, PodSpec, PodTemplateSpec, ReplicationController, ReplicationControllerSpec,
+        Service, ServicePort, ServiceSpec,
+    };
+    use kube::api::{Patch, PatchParams};
+    use serde_json::json;
+
+    const READ_WRITE: &[&str] = &[
+        "get", "list", "watch", "create", "update", "patch", "delete",
+    ];
+    let server = FakeKubeApiServer::start(Options::default()).await.unwrap();
+    let admin = server.admin_client().await.unwrap();
+    let workloads = || {
+        vec![rule(
+            &["pods", "services", "replicationcontrollers"],
+            READ_WRITE,
+        )]
+    };
+    bay(&admin, "bay-a", ("Role", "bay-role"), workloads()).await;
+    bay(&admin, "bay-b", ("Role", "bay-role"), workloads()).await;
+    let tenant = server
+        .client(&server.service_account_token("bay-a", "bay").await.unwrap())
+        .await
+        .unwrap();
+    let container = || Container {
+        name: "web".into(),
+        image: Some("nginx:1.25".into()),
+        ..Container::default()
+    };
+    let pod = Pod {
+        metadata: named("web"),
+        spec: Some(PodSpec {
+            containers: vec![container()],
+            ..PodSpec::default()
+        }),
+        ..Pod::default()
+    };
+    let svc = Service {
+        metadata: named("web"),
+        spec: Some(ServiceSpec {
+            ports: Some(vec![ServicePort {
+                port: 80,
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    let rc = ReplicationController {
+        metadata: named("web"),
+        spec: Some(ReplicationControllerSpec {
+            template: Some(PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some([("app".to_owned(), "web".to_owned())].into()),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![container()],
+                    ..PodSpec::default()
+                }),
+            }),
+            ..ReplicationControllerSpec::default()
+        }),
+        ..ReplicationController::default()
+    };
+    let pp = PostParams::default();
+    let dp = DeleteParams::default();
+    let lp = ListParams::default();
+    let merge = |labels: serde_json::Value| Patch::Merge(json!({"metadata": {"labels": labels}}));
+
+    // In its own namespace: the whole life cycle.
+    let pods: Api<Pod> = Api::namespaced(tenant.clone(), "bay-a");
+    let svcs: Api<Service> = Api::namespaced(tenant.clone(), "bay-a");
+    let rcs: Api<ReplicationController> = Api::namespaced(tenant.clone(), "bay-a");
+    pods.create(&pp, &pod).await.unwrap();
+    svcs.create(&pp, &svc).await.unwrap();
+    rcs.create(&pp, &rc).await.unwrap();
+    assert_eq!(pods.list(&lp).await.unwrap().items.len(), 1);
+    let got = svcs.get("web").await.unwrap();
+    svcs.replace("web", &pp, &got).await.unwrap();
+    pods.patch("web", &PatchParams::default(), &merge(json!({"a": "b"})))
+        .await
+        .unwrap();
+    rcs.patch(
+        "web",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"replicas": 3}})),
+    )
+    .await
+    .unwrap();
+    // The Role has no `replicationcontrollers/scale`.
+    let e = status(rcs.get_scale("web").await);
+    assert_eq!(
+        e.message,
+        r#"replicationcontrollers "web" is forbidden: User "system:serviceaccount:bay-a:bay" cannot get resource "replicationcontrollers/scale" in API group "" in the namespace "bay-a""#
+    );
+
+    // In another bay's namespace: refused for every verb, with nothing learnt.
+    for resource in ["pods", "services", "replicationcontrollers"] {
+        let want = format!(
+            r#"{resource} is forbidden: User "system:serviceaccount:bay-a:bay" cannot create resource "{resource}" in API group "" in the namespace "bay-b""#
+        );
+        let e = match resource {
+            "pods" => status(
+                Api::<Pod>::namespaced(tenant.clone(), "bay-b")
+                    .create(&pp, &pod)
+                    .await,
+            ),
+            "services" => status(
+                Api::<Service>::namespaced(tenant.clone(), "bay-b")
+                    .create(&pp, &svc)
+                    .await,
+            ),
+            _ => status(
+                Api::<ReplicationController>::namespaced(tenant.clone(), "bay-b")
+                    .create(&pp, &rc)
+                    .await,
+            ),
+        };
+        assert_eq!((e.code, e.reason.as_str()), (403, "Forbidden"));
+        assert_eq!(e.message, want);
+    }
+    Api::<Pod>::namespaced(admin.clone(), "bay-b")
+        .create(&pp, &pod)
+        .await
+        .unwrap();
+    let theirs: Api<Pod> = Api::namespaced(tenant.clone(), "bay-b");
+    let e = status(theirs.get("web").await);
+    assert_eq!(
+        e.message,
+        r#"pods "web" is forbidden: User "system:serviceaccount:bay-a:bay" cannot get resource "pods" in API group "" in the namespace "bay-b""#
+    );
+    assert_eq!(status(theirs.delete("web", &dp).await).code, 403);
+    assert_eq!(
+        status(
+            theirs
+                .patch("web", &PatchParams::default(), &merge(json!({"a": "b"})))
+                .await
+        )
+        .code,
+        403
+    );
+    let e = status(Api::<Pod>::all(tenant.clone()).list(&lp).await);
+    assert_eq!(
+        e.message,
+        r#"pods is forbidden: User "system:serviceaccount:bay-a:bay" cannot list resource "pods" in API group "" at the cluster scope"#
+    );
+
+    // Deleting in its own namespace works.
+    pods.delete("web", &dp).await.unwrap();
+    svcs.delete("web", &dp).await.unwrap();
+    rcs.delete("web", &dp).await.unwrap();
+    assert!(rcs.list(&lp).await.unwrap().items.is_empty());
+}

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use fake_kube_apiserver::{FakeKubeApiServer, Options, UnknownFields};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, ResourceQuota, ResourceQuotaSpec, Secret, ServiceAccount,
+    ConfigMap, Container, Namespace, Pod, PodSpec, PodTemplateSpec, ReplicationController,
+    ReplicationControllerSpec, ResourceQuota, ResourceQuotaSpec, Secret, Service, ServiceAccount,
+    ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicySpec};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
@@ -144,8 +146,18 @@ async fn namespace_lifecycle() {
     assert_eq!(status(api.get("bay-1").await).code, 404);
 }
 
+/// How a kind's DELETE answers, as on a real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeleteAnswer {
+    /// A `Status` of `Success` (secrets, configmaps, ...).
+    Status,
+    /// The deleted object (service accounts, services; pods, marked for graceful deletion;
+    /// replication controllers, with the `orphan` finalizer).
+    Object,
+}
+
 /// create / get / list by label / replace / merge and strategic patch / delete, for one kind.
-async fn crud<K>(api: Api<K>, mut obj: K)
+async fn crud<K>(api: Api<K>, mut obj: K, answer: DeleteAnswer)
 where
     K: Resource + Clone + Debug + Serialize + DeserializeOwned,
 {
@@ -199,10 +211,20 @@ where
     assert_eq!(strategic.labels()["step"], "strategic");
 
     let deleted = api.delete(&name, &DeleteParams::default()).await.unwrap();
-    let st = deleted
-        .right()
-        .expect("non-namespace delete returns a Status");
-    assert_eq!(st.details.map(|d| d.name), Some(name.clone()));
+    match answer {
+        DeleteAnswer::Status => {
+            let st = deleted
+                .right()
+                .unwrap_or_else(|| panic!("{name}: delete returns a Status"));
+            assert_eq!(st.details.map(|d| d.name), Some(name.clone()));
+        }
+        DeleteAnswer::Object => {
+            let gone = deleted
+                .left()
+                .unwrap_or_else(|| panic!("{name}: delete returns the object"));
+            assert_eq!(gone.uid(), created.uid());
+        }
+    }
     assert_eq!(status(api.get(&name).await).code, 404, "{name}: gone");
 }
 
@@ -217,6 +239,7 @@ async fn every_namespaced_kind_supports_the_verbs() {
             metadata: meta("bay-admin", &[]),
             ..ServiceAccount::default()
         },
+        DeleteAnswer::Object,
     )
     .await;
     crud(
@@ -226,6 +249,7 @@ async fn every_namespaced_kind_supports_the_verbs() {
             string_data: Some(BTreeMap::from([("ca.crt".to_owned(), "PEM".to_owned())])),
             ..Secret::default()
         },
+        DeleteAnswer::Status,
     )
     .await;
     crud(
@@ -235,6 +259,7 @@ async fn every_namespaced_kind_supports_the_verbs() {
             data: Some(BTreeMap::from([("app.conf".to_owned(), "x=1".to_owned())])),
             ..ConfigMap::default()
         },
+        DeleteAnswer::Status,
     )
     .await;
     crud(
@@ -250,11 +275,70 @@ async fn every_namespaced_kind_supports_the_verbs() {
             }),
             ..ResourceQuota::default()
         },
+        DeleteAnswer::Status,
+    )
+    .await;
+    crud(
+        Api::<Pod>::namespaced(client.clone(), ns),
+        Pod {
+            metadata: meta("web", &[]),
+            spec: Some(PodSpec {
+                containers: vec![Container {
+                    name: "web".into(),
+                    image: Some("nginx:1.25".into()),
+                    ..Container::default()
+                }],
+                ..PodSpec::default()
+            }),
+            ..Pod::default()
+        },
+        DeleteAnswer::Object,
+    )
+    .await;
+    crud(
+        Api::<Service>::namespaced(client.clone(), ns),
+        Service {
+            metadata: meta("web", &[]),
+            spec: Some(ServiceSpec {
+                selector: Some(BTreeMap::from([("app".to_owned(), "web".to_owned())])),
+                ports: Some(vec![ServicePort {
+                    port: 80,
+                    ..ServicePort::default()
+                }]),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        },
+        DeleteAnswer::Object,
+    )
+    .await;
+    crud(
+        Api::<ReplicationController>::namespaced(client.clone(), ns),
+        ReplicationController {
+            metadata: meta("web", &[]),
+            spec: Some(ReplicationControllerSpec {
+                template: Some(PodTemplateSpec {
+                    metadata: Some(meta("", &[("app", "web")])),
+                    spec: Some(PodSpec {
+                        containers: vec![Container {
+                            name: "web".into(),
+                            image: Some("nginx:1.25".into()),
+                            ..Container::default()
+                        }],
+                        ..PodSpec::default()
+                    }),
+                }),
+                ..ReplicationControllerSpec::default()
+            }),
+            ..ReplicationController::default()
+        },
+        DeleteAnswer::Object,
     )
     .await;
     crud(
         Api::<NetworkPolicy>::namespaced(client.clone(), ns),
         deny_other_namespaces("bay-isolation"),
+        DeleteAnswer::Status,
     )
     .await;
     crud(
@@ -263,11 +347,13 @@ async fn every_namespaced_kind_supports_the_verbs() {
             metadata: meta("bay-role", &[]),
             rules: Some(vec![rule(&[""], &["pods"], &["get", "list"])]),
         },
+        DeleteAnswer::Status,
     )
     .await;
     crud(
         Api::<RoleBinding>::namespaced(client.clone(), ns),
         binding("bay-binding", "Role", "bay-role", ns, "bay-admin"),
+        DeleteAnswer::Status,
     )
     .await;
 }
@@ -936,11 +1022,18 @@ async fn discovery() {
     let core = client.list_core_api_versions().await.unwrap();
     assert_eq!(core.versions, ["v1"]);
     let v1 = client.list_core_api_resources("v1").await.unwrap();
-    assert!(
-        v1.resources
-            .iter()
-            .any(|r| r.name == "serviceaccounts/token")
-    );
+    for name in [
+        "serviceaccounts/token",
+        "pods",
+        "services",
+        "replicationcontrollers",
+        "replicationcontrollers/scale",
+    ] {
+        assert!(v1.resources.iter().any(|r| r.name == name), "{name}");
+    }
+    let pods = v1.resources.iter().find(|r| r.name == "pods").unwrap();
+    assert!(pods.namespaced && pods.kind == "Pod");
+    assert!(pods.verbs.iter().any(|v| v == "deletecollection"));
     let groups = client.list_api_groups().await.unwrap();
     let names: Vec<&str> = groups.groups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["networking.k8s.io", "rbac.authorization.k8s.io"]);
