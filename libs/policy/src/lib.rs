@@ -19,9 +19,11 @@
 //! ```
 
 mod defaults;
+mod guard;
 mod policy;
 mod rule;
 
+pub use guard::ResourceGuard;
 pub use policy::{
     ADMIN_RULE, Credentials, DEFAULT_RULE, Forbidden, Policy, PolicyConfig, PolicyError, Target,
 };

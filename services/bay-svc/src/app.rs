@@ -12,7 +12,7 @@ pub use operations::{Handled, HealthChecks, Heartbeat, OperationTiming, Operatio
 
 use chrono::{DateTime, SubsecRound, Utc};
 use magnum_common::{RequestContext, Scope};
-use magnum_policy::{Credentials, Policy, Target};
+use magnum_policy::{Policy, ResourceGuard};
 use uuid::Uuid;
 
 use crate::domain::baymodel::{
@@ -45,7 +45,7 @@ pub struct BayModels {
     repository: Arc<dyn BayModelRepository>,
     /// To refuse deleting a baymodel that bays were made from.
     bays: Arc<dyn BayRepository>,
-    guard: Guard,
+    guard: ResourceGuard,
 }
 
 impl BayModels {
@@ -58,7 +58,7 @@ impl BayModels {
         Self {
             repository,
             bays,
-            guard: Guard::new(policy, "baymodel"),
+            guard: ResourceGuard::new(policy, "baymodel"),
         }
     }
 
@@ -68,7 +68,7 @@ impl BayModels {
             .enforce(
                 "publish",
                 ctx,
-                owner.map(|baymodel| (&baymodel.project_id, &baymodel.user_id)),
+                owner.map(|baymodel| (baymodel.project_id.as_str(), baymodel.user_id.as_str())),
             )
             .map_err(|_| Error::PublishForbidden)
     }
@@ -180,7 +180,7 @@ impl BayModels {
 #[derive(Clone)]
 pub struct Nodes {
     repository: Arc<dyn NodeRepository>,
-    guard: Guard,
+    guard: ResourceGuard,
 }
 
 impl Nodes {
@@ -188,7 +188,7 @@ impl Nodes {
     pub fn new(repository: Arc<dyn NodeRepository>, policy: Policy) -> Self {
         Self {
             repository,
-            guard: Guard::new(policy, "node"),
+            guard: ResourceGuard::new(policy, "node"),
         }
     }
 
@@ -273,49 +273,6 @@ fn page_of<T>(items: Vec<T>, size: u32, uuid: impl Fn(&T) -> Uuid) -> Page<T> {
     let full = u32::try_from(items.len()).is_ok_and(|len| len == size);
     let next_marker = if full { items.last().map(uuid) } else { None };
     Page { items, next_marker }
-}
-
-/// Policy checks of one resource's use cases: rules `<resource>:<action>`. Reads and
-/// creates are checked against the caller's own ids (as Magnum does; visibility is the
-/// repository's scoping), changes against the object's owner.
-#[derive(Clone)]
-pub(crate) struct Guard {
-    policy: Policy,
-    resource: &'static str,
-}
-
-impl Guard {
-    pub(crate) fn new(policy: Policy, resource: &'static str) -> Self {
-        Self { policy, resource }
-    }
-
-    /// `owner` is the object's (project, user); `None` checks against the caller.
-    fn enforce(
-        &self,
-        action: &str,
-        ctx: &RequestContext,
-        owner: Option<(&String, &String)>,
-    ) -> Result<()> {
-        let target = match owner {
-            Some((project_id, user_id)) => Target::new(project_id, user_id),
-            None => Target::from(ctx),
-        };
-        let rule = format!("{}:{action}", self.resource);
-        Ok(self
-            .policy
-            .enforce(&rule, &Credentials::from(ctx), &target)?)
-    }
-
-    /// The scope of a list: the caller's project, or every project when an admin asks
-    /// (`<resource>:get_all_all_projects`).
-    fn list_scope(&self, ctx: &RequestContext, all_projects: bool) -> Result<Scope> {
-        self.enforce("get_all", ctx, None)?;
-        if !all_projects {
-            return Ok(Scope::Project(ctx.project_id.clone()));
-        }
-        self.enforce("get_all_all_projects", ctx, None)?;
-        Ok(Scope::AllProjects)
-    }
 }
 
 /// Now, at the precision every database keeps (microseconds), so what is returned equals

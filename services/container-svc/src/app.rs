@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use magnum_common::{RequestContext, Scope};
-use magnum_policy::{Credentials, Policy, Target};
+use magnum_policy::{Policy, ResourceGuard};
 use uuid::Uuid;
 
 use crate::domain::container::{
@@ -60,7 +60,7 @@ pub struct Containers {
     repository: Arc<dyn ContainerRepository>,
     bays: Arc<dyn BayDirectory>,
     engines: Arc<Engines>,
-    guard: Guard,
+    guard: ResourceGuard,
     limits: Limits,
 }
 
@@ -98,7 +98,7 @@ impl Containers {
             repository,
             bays,
             engines,
-            guard: Guard::new(policy, "container"),
+            guard: ResourceGuard::new(policy, "container"),
             limits,
         }
     }
@@ -357,7 +357,11 @@ impl Containers {
     ) -> Result<Container> {
         let scope = ctx.object_scope();
         let current = self.find(&scope, ident).await?;
-        self.guard.enforce("update", ctx, Some(&current))?;
+        self.guard.enforce(
+            "update",
+            ctx,
+            Some((current.project_id.as_str(), current.user_id.as_str())),
+        )?;
         let updated = current.apply(&changes, now())?;
         self.repository.update(&scope, &updated).await?;
         Ok(updated)
@@ -368,7 +372,11 @@ impl Containers {
     pub async fn delete(&self, ctx: &RequestContext, ident: &str, force: bool) -> Result<()> {
         let scope = ctx.object_scope();
         let current = self.find(&scope, ident).await?;
-        self.guard.enforce("delete", ctx, Some(&current))?;
+        self.guard.enforce(
+            "delete",
+            ctx,
+            Some((current.project_id.as_str(), current.user_id.as_str())),
+        )?;
         if !force && current.host.is_some() && current.status != ContainerStatus::Error {
             let state = self.engines.state(&current).await?;
             if matches!(state, EngineState::Running | EngineState::Paused) {
@@ -390,7 +398,11 @@ impl Containers {
         action: Action,
     ) -> Result<Container> {
         let current = self.find(&ctx.object_scope(), ident).await?;
-        self.guard.enforce(action.rule(), ctx, Some(&current))?;
+        self.guard.enforce(
+            action.rule(),
+            ctx,
+            Some((current.project_id.as_str(), current.user_id.as_str())),
+        )?;
         self.usable(&current)?;
         let grace = |timeout_secs: u32| {
             if timeout_secs == 0 {
@@ -424,7 +436,11 @@ impl Containers {
         timestamps: bool,
     ) -> Result<(String, bool)> {
         let current = self.find(&ctx.object_scope(), ident).await?;
-        self.guard.enforce("logs", ctx, Some(&current))?;
+        self.guard.enforce(
+            "logs",
+            ctx,
+            Some((current.project_id.as_str(), current.user_id.as_str())),
+        )?;
         self.usable(&current)?;
         self.engines
             .logs(&current, tail, timestamps, self.limits.logs_max_bytes)
@@ -441,7 +457,11 @@ impl Containers {
         timeout_secs: u32,
     ) -> Result<(String, i32)> {
         let current = self.find(&ctx.object_scope(), ident).await?;
-        self.guard.enforce("execute", ctx, Some(&current))?;
+        self.guard.enforce(
+            "execute",
+            ctx,
+            Some((current.project_id.as_str(), current.user_id.as_str())),
+        )?;
         self.usable(&current)?;
         let invalid = |reason: String| Error::InvalidField {
             field: "command",
@@ -508,40 +528,6 @@ impl Containers {
             }
         };
         found.ok_or_else(|| Error::ContainerNotFound(ident.to_owned()))
-    }
-}
-
-/// Policy checks: rules `container:<action>`. Reads and creates are checked against the
-/// caller's own ids (visibility is the repository's scoping), changes against the owner.
-#[derive(Clone)]
-struct Guard {
-    policy: Policy,
-    resource: &'static str,
-}
-
-impl Guard {
-    fn new(policy: Policy, resource: &'static str) -> Self {
-        Self { policy, resource }
-    }
-
-    fn enforce(&self, action: &str, ctx: &RequestContext, owner: Option<&Container>) -> Result<()> {
-        let target = match owner {
-            Some(container) => Target::new(&container.project_id, &container.user_id),
-            None => Target::from(ctx),
-        };
-        let rule = format!("{}:{action}", self.resource);
-        Ok(self
-            .policy
-            .enforce(&rule, &Credentials::from(ctx), &target)?)
-    }
-
-    fn list_scope(&self, ctx: &RequestContext, all_projects: bool) -> Result<Scope> {
-        self.enforce("get_all", ctx, None)?;
-        if !all_projects {
-            return Ok(Scope::Project(ctx.project_id.clone()));
-        }
-        self.enforce("get_all_all_projects", ctx, None)?;
-        Ok(Scope::AllProjects)
     }
 }
 

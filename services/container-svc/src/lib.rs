@@ -123,9 +123,9 @@ pub async fn serve(
         magnum_grpc::client::channel(&config.auth.identity_url)?,
         &config.auth,
     );
-    let bays = bays::GrpcBays::new(
+    let bays = bays::GrpcBays::new(magnum_bay_client::BayClient::new(
         magnum_grpc::client::channel(&config.bay_url).context("invalid bay_url")?,
-    );
+    ));
     let docker_timeout = Duration::from_secs(config.docker_timeout_secs.max(1));
     let create_timeout = Duration::from_secs(config.create_timeout_secs.max(1));
     let engines = engine::Engines::new(

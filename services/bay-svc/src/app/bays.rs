@@ -10,7 +10,7 @@ use magnum_pki::{PkiError, Sealer};
 use magnum_policy::Policy;
 use uuid::Uuid;
 
-use super::{BayModels, Guard, ListQuery, now, page_of};
+use super::{BayModels, ListQuery, now, page_of};
 use crate::domain::bay::{Bay, BaySortKey, NewBay, Operation, OperationKind};
 use crate::domain::baymodel::{Coe, Owner};
 use crate::domain::credentials::{self, BayAccess, BayCredentials};
@@ -18,6 +18,7 @@ use crate::domain::event::{Actor, BayStatusEvent};
 use crate::domain::listing::{Page, PageRequest, SortDir};
 use crate::domain::ports::{BayRepository, StoredCa};
 use crate::error::{Error, Result};
+use magnum_policy::ResourceGuard;
 
 /// How often a delete re-reads a bay whose status moved under it before giving up.
 const DELETE_TRIES: usize = 5;
@@ -113,8 +114,8 @@ pub struct Bays {
     baymodels: BayModels,
     drivers: Drivers,
     pki: Pki,
-    guard: Guard,
-    certificates: Guard,
+    guard: ResourceGuard,
+    certificates: ResourceGuard,
     /// Minutes, for a create that asks for the service's default (`null`).
     default_create_timeout: u32,
 }
@@ -133,8 +134,8 @@ impl Bays {
             baymodels,
             drivers,
             pki,
-            guard: Guard::new(policy.clone(), "bay"),
-            certificates: Guard::new(policy, "certificate"),
+            guard: ResourceGuard::new(policy.clone(), "bay"),
+            certificates: ResourceGuard::new(policy, "certificate"),
             default_create_timeout,
         }
     }
