@@ -3,6 +3,8 @@
 
 #![allow(clippy::all, clippy::pedantic)]
 
+pub mod json;
+
 pub mod common {
     pub mod v1 {
         tonic::include_proto!("magnum.common.v1");

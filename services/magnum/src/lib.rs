@@ -34,7 +34,7 @@ impl MeshConfig {
             gateway: loader.service_section("gateway", &["auth"])?,
             identity: loader.service_section("identity", &[])?,
             bay: loader.service_section("bay", &["auth", "bus", "policy", "swarm"])?,
-            k8s: loader.service_section("k8s", &["auth"])?,
+            k8s: loader.service_section("k8s", &["auth", "bus", "policy"])?,
             container: loader.service_section("container", &["auth", "bus", "policy", "swarm"])?,
             bus: loader.section("bus")?,
         })
@@ -91,7 +91,19 @@ pub fn embedded_defaults(data_dir: &Path) -> Dict {
         bay.push(("kubernetes", Value::from(kubernetes)));
     }
     section("bay", bay);
-    section("k8s", vec![("listen", Value::from("127.0.0.1:9522"))]);
+    let k8s_db: Dict = [(
+        "url".to_owned(),
+        Value::from(format!("sqlite://{}/k8s.db", data_dir.display())),
+    )]
+    .into_iter()
+    .collect();
+    section(
+        "k8s",
+        vec![
+            ("listen", Value::from("127.0.0.1:9522")),
+            ("database", Value::from(k8s_db)),
+        ],
+    );
     let container_db: Dict = [(
         "url".to_owned(),
         Value::from(format!("sqlite://{}/container.db", data_dir.display())),
@@ -184,6 +196,7 @@ impl Mesh {
         config.k8s.auth = auth(config.k8s.auth);
         config.container.auth = auth(config.container.auth);
         config.container.bay_url = url(bay_addr);
+        config.k8s.bay_url = url(bay_addr);
 
         let bus = magnum_bus::connect(&config.bus)
             .await
@@ -204,11 +217,11 @@ impl Mesh {
                 bay_svc::serve(config.bay, bay_listener, bay_bus, stop).await,
             )
         });
-        let stop = shutdown.clone();
+        let (stop, k8s_bus) = (shutdown.clone(), bus.clone());
         tasks.spawn(async move {
             (
                 "k8s-svc",
-                k8s_svc::serve(config.k8s, k8s_listener, stop).await,
+                k8s_svc::serve(config.k8s, k8s_listener, k8s_bus, stop).await,
             )
         });
         let (stop, container_bus) = (shutdown.clone(), bus.clone());

@@ -78,6 +78,14 @@ pub fn mesh_config(storage: Storage, nats: bool) -> MeshConfig {
         },
         _ => magnum_testkit::postgres_config(),
     };
+    config.k8s.bus = config.bus.clone();
+    config.k8s.database = match &config.bay.database {
+        db if db.url.starts_with("sqlite://") => magnum_db::DatabaseConfig {
+            url: db.url.replace("bay.db", "k8s.db"),
+            ..db.clone()
+        },
+        _ => magnum_testkit::postgres_config(),
+    };
     config.bay.secrets.key = Some(magnum_pki::generate_key_base64().expect("a sealing key"));
     // Swarm bays on the test Docker engine (`scripts/docker.sh`), as a pool of two
     // "nodes" that are the same engine.
