@@ -26,6 +26,8 @@ pub enum AttributeType {
     StringMap,
     /// Output only: a list of strings (addresses).
     StringList,
+    /// Output only: a list of objects (a service's ports).
+    ObjectList,
     /// Output only: a list of links.
     Links,
     /// Output only: an ISO 8601 timestamp with UTC offset.
@@ -297,7 +299,9 @@ fn value_schema(attribute: &Attribute, description: &str) -> Schema {
         AttributeType::StringMap => builder
             .schema_type(Type::Object)
             .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String))),
-        AttributeType::StringList | AttributeType::Links => builder.schema_type(Type::Array),
+        AttributeType::StringList | AttributeType::ObjectList | AttributeType::Links => {
+            builder.schema_type(Type::Array)
+        }
         AttributeType::Timestamp => builder
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
@@ -446,7 +450,10 @@ pub fn coerce(attribute: &Attribute, value: &Value) -> Result<Option<AttributeVa
                 )
             })?)
         }
-        AttributeType::StringList | AttributeType::Links | AttributeType::Timestamp => {
+        AttributeType::StringList
+        | AttributeType::ObjectList
+        | AttributeType::Links
+        | AttributeType::Timestamp => {
             return Err(invalid_input(name, value, "Cannot set read only field."));
         }
     };

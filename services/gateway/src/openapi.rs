@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::{ErrorDocument, ErrorEntry};
 use crate::links::Link;
-use crate::routes::{Accepted, baymodels, bays, certificates, containers, nodes};
+use crate::routes::{Accepted, baymodels, bays, certificates, containers, kubernetes, nodes};
 use crate::versions;
 
 /// One JSON-patch operation (spec §1.8).
@@ -92,6 +92,33 @@ image, compute or network service, so they are not checked against one."
         containers::unpause,
         containers::logs,
         containers::execute,
+        kubernetes::list_pods,
+        kubernetes::detail_pods,
+        kubernetes::create_pod,
+        kubernetes::show_pod,
+        kubernetes::update_pod,
+        kubernetes::delete_pod,
+        kubernetes::show_pod_in_bay,
+        kubernetes::update_pod_in_bay,
+        kubernetes::delete_pod_in_bay,
+        kubernetes::list_services,
+        kubernetes::detail_services,
+        kubernetes::create_service,
+        kubernetes::show_service,
+        kubernetes::update_service,
+        kubernetes::delete_service,
+        kubernetes::show_service_in_bay,
+        kubernetes::update_service_in_bay,
+        kubernetes::delete_service_in_bay,
+        kubernetes::list_rcs,
+        kubernetes::detail_rcs,
+        kubernetes::create_rc,
+        kubernetes::show_rc,
+        kubernetes::update_rc,
+        kubernetes::delete_rc,
+        kubernetes::show_rc_in_bay,
+        kubernetes::update_rc_in_bay,
+        kubernetes::delete_rc_in_bay,
         nodes::list,
         nodes::detail,
         nodes::show,
@@ -119,6 +146,12 @@ image, compute or network service, so they are not checked against one."
         containers::ContainerCollection,
         containers::ContainerDetailCollection,
         containers::ContainerOutput,
+        kubernetes::PodView,
+        kubernetes::PodSummary,
+        kubernetes::ServiceView,
+        kubernetes::ServiceSummary,
+        kubernetes::RcView,
+        kubernetes::RcSummary,
         nodes::NodeView,
         nodes::NodeSummary,
         nodes::NodeCollection,
@@ -135,6 +168,9 @@ image, compute or network service, so they are not checked against one."
         (name = "bays", description = "Bays (clusters). API 1.1 shows Liberty's fields and answers create/update with the bay (201/200); 1.2+ shows the Newton+ fields and answers 202 `{\"uuid\"}`."),
         (name = "certificates", description = "A bay's CA: show, sign a CSR, rotate."),
         (name = "containers", description = "Docker containers on swarm bays (Liberty), served at every version."),
+        (name = "pods", description = "Kubernetes pods on kubernetes bays, from manifests (Liberty), served at every version."),
+        (name = "services", description = "Kubernetes services (`coe-service` in the clients) on kubernetes bays."),
+        (name = "rcs", description = "Kubernetes replication controllers on kubernetes bays; a patch of /replicas scales."),
         (name = "nodes", description = "Node records (Liberty; addressed by uuid only)."),
     )
 )]
@@ -162,6 +198,15 @@ impl Modify for InputSchemas {
             "ContainerInput".to_owned(),
             RefOr::T(containers::SCHEMA.input_schema()),
         );
+        for (name, kind) in [
+            ("PodInput", kubernetes::Kind::Pod),
+            ("ServiceInput", kubernetes::Kind::Service),
+            ("RcInput", kubernetes::Kind::Rc),
+        ] {
+            components
+                .schemas
+                .insert(name.to_owned(), RefOr::T(kind.schema().input_schema()));
+        }
         components.schemas.insert(
             "NodeInput".to_owned(),
             RefOr::T(nodes::SCHEMA.input_schema()),

@@ -31,6 +31,21 @@ fn describes_every_route_and_the_input_schema() {
         ("/v1/containers/{ident}/unpause", &["put"]),
         ("/v1/containers/{ident}/logs", &["get"]),
         ("/v1/containers/{ident}/execute", &["put"]),
+        ("/v1/pods", &["get", "post"]),
+        ("/v1/pods/detail", &["get"]),
+        ("/v1/pods/{ident}", &["get", "patch", "delete"]),
+        ("/v1/pods/{ident}/{bay_ident}", &["get", "patch", "delete"]),
+        ("/v1/services", &["get", "post"]),
+        ("/v1/services/detail", &["get"]),
+        ("/v1/services/{ident}", &["get", "patch", "delete"]),
+        (
+            "/v1/services/{ident}/{bay_ident}",
+            &["get", "patch", "delete"],
+        ),
+        ("/v1/rcs", &["get", "post"]),
+        ("/v1/rcs/detail", &["get"]),
+        ("/v1/rcs/{ident}", &["get", "patch", "delete"]),
+        ("/v1/rcs/{ident}/{bay_ident}", &["get", "patch", "delete"]),
         ("/v1/nodes", &["get", "post"]),
         ("/v1/nodes/detail", &["get"]),
         ("/v1/nodes/{uuid}", &["get", "patch", "delete"]),
@@ -42,7 +57,7 @@ fn describes_every_route_and_the_input_schema() {
     }
     assert_eq!(
         paths.len(),
-        25,
+        37,
         "undocumented or stale paths: {:?}",
         paths.keys()
     );

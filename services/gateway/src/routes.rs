@@ -5,6 +5,7 @@ pub mod baymodels;
 pub mod bays;
 pub mod certificates;
 pub mod containers;
+pub mod kubernetes;
 pub mod nodes;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -23,6 +24,9 @@ pub const COLLECTIONS: &[&str] = &[
     bays::COLLECTION,
     certificates::COLLECTION,
     containers::COLLECTION,
+    kubernetes::Kind::Pod.collection(),
+    kubernetes::Kind::Service.collection(),
+    kubernetes::Kind::Rc.collection(),
     nodes::COLLECTION,
 ];
 
@@ -33,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(bays::router())
         .merge(certificates::router())
         .merge(containers::router())
+        .merge(kubernetes::router())
         .merge(nodes::router())
 }
 

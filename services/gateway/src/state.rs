@@ -11,6 +11,9 @@ use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use magnum_proto::bay::v1::certificate_service_client::CertificateServiceClient;
 use magnum_proto::bay::v1::node_service_client::NodeServiceClient;
 use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
+use magnum_proto::k8s::v1::coe_service_service_client::CoeServiceServiceClient;
+use magnum_proto::k8s::v1::pod_service_client::PodServiceClient;
+use magnum_proto::k8s::v1::replication_controller_service_client::ReplicationControllerServiceClient;
 use tonic::transport::Channel;
 
 use crate::config::Config;
@@ -29,6 +32,9 @@ struct Shared {
     certificates: CertificateServiceClient<Channel>,
     nodes: NodeServiceClient<Channel>,
     containers: ContainerServiceClient<Channel>,
+    pods: PodServiceClient<Channel>,
+    coe_services: CoeServiceServiceClient<Channel>,
+    rcs: ReplicationControllerServiceClient<Channel>,
     max_body_bytes: usize,
     max_limit: u32,
     openapi_json: Bytes,
@@ -43,6 +49,7 @@ impl AppState {
         let identity = magnum_grpc::client::channel(&config.auth.identity_url)?;
         let bay = magnum_grpc::client::channel(&config.bay_url)?;
         let container = magnum_grpc::client::channel(&config.container_url)?;
+        let k8s = magnum_grpc::client::channel(&config.k8s_url)?;
         let openapi_json = serde_json::to_vec(&crate::openapi::document()).map_err(|error| {
             Error::Internal(format!("cannot render the OpenAPI document: {error}"))
         })?;
@@ -54,6 +61,9 @@ impl AppState {
                 certificates: CertificateServiceClient::new(bay.clone()),
                 nodes: NodeServiceClient::new(bay),
                 containers: ContainerServiceClient::new(container),
+                pods: PodServiceClient::new(k8s.clone()),
+                coe_services: CoeServiceServiceClient::new(k8s.clone()),
+                rcs: ReplicationControllerServiceClient::new(k8s),
                 max_body_bytes: config.max_body_bytes,
                 max_limit: config.max_limit,
                 openapi_json: Bytes::from(openapi_json),
@@ -98,6 +108,21 @@ impl AppState {
     /// A client for container-svc's containers.
     pub fn containers(&self) -> ContainerServiceClient<Channel> {
         self.inner.containers.clone()
+    }
+
+    /// A client for k8s-svc's pods.
+    pub fn pods(&self) -> PodServiceClient<Channel> {
+        self.inner.pods.clone()
+    }
+
+    /// A client for k8s-svc's services (same channel as the pods).
+    pub fn coe_services(&self) -> CoeServiceServiceClient<Channel> {
+        self.inner.coe_services.clone()
+    }
+
+    /// A client for k8s-svc's replication controllers (same channel as the pods).
+    pub fn rcs(&self) -> ReplicationControllerServiceClient<Channel> {
+        self.inner.rcs.clone()
     }
 
     /// Largest request body accepted.
