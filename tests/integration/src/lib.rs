@@ -117,7 +117,17 @@ impl TestMesh {
     /// Caches trust a validation for 1 s, so revocations show quickly. The gateway
     /// listens on `gateway_listen` (the catalog's fixed ports for client tests).
     pub async fn start_keystone(keystone: &Keystone, gateway_listen: &str) -> Self {
+        Self::start_keystone_with(keystone, gateway_listen, |_| {}).await
+    }
+
+    /// [`Self::start_keystone`] with the configuration adjusted by `adjust` first.
+    pub async fn start_keystone_with(
+        keystone: &Keystone,
+        gateway_listen: &str,
+        adjust: impl FnOnce(&mut MeshConfig),
+    ) -> Self {
         let mut config = mesh_config(Storage::Postgres, true);
+        adjust(&mut config);
         let service = keystone.user("SERVICE");
         config.gateway.listen = gateway_listen.to_owned();
         config.gateway.www_authenticate_uri = Some(keystone.url());
@@ -354,4 +364,20 @@ pub async fn wait_for(
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Manifests of Magnum's own examples (redis master pod and service, an nginx rc).
+pub mod manifests;
+
+/// The strict fake Kubernetes API server as a host cluster, and a kubeconfig file naming
+/// it with its admin token (the kubernetes bay driver's).
+pub async fn host_cluster() -> (fake_kube_apiserver::FakeKubeApiServer, std::path::PathBuf) {
+    let cluster =
+        fake_kube_apiserver::FakeKubeApiServer::start(fake_kube_apiserver::Options::default())
+            .await
+            .unwrap_or_else(|error| panic!("the fake API server starts: {error}"));
+    let kubeconfig = temp_dir().join("kubeconfig");
+    std::fs::write(&kubeconfig, cluster.kubeconfig_yaml(cluster.admin_token()))
+        .unwrap_or_else(|error| panic!("cannot write the kubeconfig: {error}"));
+    (cluster, kubeconfig)
 }

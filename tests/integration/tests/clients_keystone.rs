@@ -95,7 +95,11 @@ async fn magnumclient_2_17_finds_the_gateway_in_the_catalog() {
 async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
     let keystone = Keystone::get();
     let (region, gateway) = catalog_gateway(&keystone, 2);
-    let mesh = TestMesh::start_keystone(&keystone, &gateway).await;
+    let (cluster, kubeconfig) = magnum_integration_tests::host_cluster().await;
+    let mesh = TestMesh::start_keystone_with(&keystone, &gateway, |config| {
+        config.bay.kubernetes.kubeconfig = Some(kubeconfig);
+    })
+    .await;
     let alice = as_user(MagnumCli::v1_1(), &keystone, "ALICE", &region);
     let bob = as_user(MagnumCli::v1_1(), &keystone, "BOB", &region);
     baymodel_lifecycle(&alice, &bob, "catalog-110").await;
@@ -217,5 +221,120 @@ async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
 
     alice.ok(&["bay-delete", "bay-110"]).await;
     alice.wait_until_bay_gone("bay-110").await;
+
+    kubernetes_objects_110(&alice, &bob, &cluster).await;
     mesh.stop().await;
+}
+
+/// 1.1.0's pod-, coe-service- and rc- commands with manifest files, on a kubernetes bay
+/// of the fake host cluster.
+async fn kubernetes_objects_110(
+    alice: &MagnumCli,
+    bob: &MagnumCli,
+    cluster: &fake_kube_apiserver::FakeKubeApiServer,
+) {
+    use magnum_integration_tests::manifests::{POD, RC, SERVICE};
+
+    alice
+        .ok(&[
+            "baymodel-create",
+            "--name",
+            "k8s-110",
+            "--image-id",
+            "fedora-atomic",
+            "--keypair-id",
+            "default",
+            "--external-network-id",
+            "public",
+            "--coe",
+            "kubernetes",
+        ])
+        .await;
+    alice
+        .ok(&["bay-create", "--name", "kube-110", "--baymodel", "k8s-110"])
+        .await;
+    let shown = alice.wait_for_bay("kube-110", "CREATE_COMPLETE").await;
+    let bay_uuid = shown
+        .lines()
+        .find(|line| line.starts_with("| uuid"))
+        .and_then(|line| line.split('|').nth(2))
+        .map(|uuid| uuid.trim().to_owned())
+        .unwrap_or_else(|| panic!("no uuid in {shown}"));
+
+    let dir = magnum_integration_tests::temp_dir();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let (pod, service, rc) = (
+        write("pod.yaml", POD),
+        write("service.json", SERVICE),
+        write("rc.yaml", RC),
+    );
+
+    let created = alice
+        .ok(&["pod-create", "--manifest", &pod, "--bay", "kube-110"])
+        .await;
+    assert!(created.contains("redis-master"), "{created}");
+    let listed = alice.ok(&["pod-list", "kube-110"]).await;
+    assert!(listed.contains("redis-master"), "{listed}");
+    assert!(
+        !bob.ok(&["pod-list", "kube-110"])
+            .await
+            .contains("redis-master")
+    );
+    let shown = alice.ok(&["pod-show", "redis-master", "kube-110"]).await;
+    assert!(shown.contains("Running"), "{shown}");
+    alice.ok(&["pod-delete", "redis-master", "kube-110"]).await;
+    assert!(
+        !alice
+            .ok(&["pod-list", "kube-110"])
+            .await
+            .contains("redis-master")
+    );
+
+    let created = alice
+        .ok(&[
+            "coe-service-create",
+            "--manifest",
+            &service,
+            "--bay",
+            "kube-110",
+        ])
+        .await;
+    assert!(created.contains("redis"), "{created}");
+    let listed = alice.ok(&["coe-service-list", "kube-110"]).await;
+    assert!(listed.contains("redis"), "{listed}");
+    let shown = alice.ok(&["coe-service-show", "redis", "kube-110"]).await;
+    assert!(shown.contains("6379"), "{shown}");
+    alice.ok(&["coe-service-delete", "redis", "kube-110"]).await;
+
+    let created = alice
+        .ok(&["rc-create", "--manifest", &rc, "--bay", "kube-110"])
+        .await;
+    assert!(created.contains("web"), "{created}");
+    assert!(alice.ok(&["rc-list", "kube-110"]).await.contains("web"));
+    let updated = alice
+        .ok(&["rc-update", "web", "kube-110", "replace", "replicas=3"])
+        .await;
+    assert!(updated.contains('3'), "{updated}");
+    let shown = alice.ok(&["rc-show", "web", "kube-110"]).await;
+    assert!(shown.contains("nginx"), "{shown}");
+    alice.ok(&["rc-delete", "web", "kube-110"]).await;
+    assert!(!alice.ok(&["rc-list", "kube-110"]).await.contains("web"));
+
+    // Nothing of them is left in the bay's namespace.
+    let admin = cluster.admin_client().await.unwrap();
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+        kube::Api::namespaced(admin, &format!("magnum-{bay_uuid}"));
+    assert!(
+        pods.list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    alice.ok(&["bay-delete", "kube-110"]).await;
+    alice.wait_until_bay_gone("kube-110").await;
 }
