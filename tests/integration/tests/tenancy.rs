@@ -637,3 +637,198 @@ async fn containers_follow_the_tenant_matrix() {
     .await;
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn kubernetes_objects_follow_the_tenant_matrix() {
+    use magnum_integration_tests::manifests::{POD, RC, SERVICE};
+    use magnum_proto::k8s::v1 as k8s;
+
+    let (_cluster, kubeconfig) = magnum_integration_tests::host_cluster().await;
+    let keystone = Keystone::get();
+    let mesh = TestMesh::start_keystone_with(&keystone, "127.0.0.1:0", |config| {
+        config.bay.kubernetes.kubeconfig = Some(kubeconfig);
+    })
+    .await;
+    let tokens = Tokens {
+        alice: keystone.token("ALICE").await,
+        bob: keystone.token("BOB").await,
+        admin: keystone.token("ADMIN").await,
+    };
+    let (alice, bob, admin) = (
+        Some(tokens.alice.as_str()),
+        Some(tokens.bob.as_str()),
+        Some(tokens.admin.as_str()),
+    );
+    let mut model = baymodel_body("k-model");
+    model["coe"] = json!("kubernetes");
+    let created = call(&mesh, Method::POST, "/v1/baymodels", alice, Some(model)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let bay = call(
+        &mesh,
+        Method::POST,
+        "/v1/bays",
+        alice,
+        Some(json!({"name": "k-bay", "baymodel_id": "k-model", "node_count": 1})),
+    )
+    .await;
+    let bay = bay.body["uuid"].as_str().unwrap().to_owned();
+    wait_until(&mesh, &format!("/v1/bays/{bay}"), &tokens.alice, |r| {
+        r.body["status"] == "CREATE_COMPLETE"
+    })
+    .await;
+
+    let rename = json!([{"op": "replace", "path": "/manifest", "value": POD}]);
+    for (collection, manifest, name) in [
+        ("pods", POD, "redis-master"),
+        ("services", SERVICE, "redis"),
+        ("rcs", RC, "web"),
+    ] {
+        let made = call(
+            &mesh,
+            Method::POST,
+            &format!("/v1/{collection}"),
+            alice,
+            Some(json!({"bay_uuid": bay, "manifest": manifest})),
+        )
+        .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        let uuid = made.body["uuid"].as_str().unwrap().to_owned();
+
+        // Tenant B: 404 for every verb, by uuid and by name, with or without the bay.
+        for path in [
+            format!("/v1/{collection}/{uuid}"),
+            format!("/v1/{collection}/{name}"),
+            format!("/v1/{collection}/{name}/{bay}"),
+            format!("/v1/{collection}/{name}/?bay_ident={bay}"),
+        ] {
+            for (method, body) in [
+                (Method::GET, None),
+                (Method::PATCH, Some(rename.clone())),
+                (Method::DELETE, None),
+            ] {
+                let response = call(&mesh, method.clone(), &path, bob, body).await;
+                assert_eq!(
+                    response.status,
+                    StatusCode::NOT_FOUND,
+                    "bob {method} {path}: {}",
+                    response.text
+                );
+                response.error_detail();
+            }
+        }
+        let theirs = call(&mesh, Method::GET, &format!("/v1/{collection}"), bob, None).await;
+        assert_eq!(theirs.body[collection], json!([]), "{}", theirs.text);
+        let refused = call(
+            &mesh,
+            Method::GET,
+            &format!("/v1/{collection}?all_tenants=1"),
+            bob,
+            None,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+        let everything = call(
+            &mesh,
+            Method::GET,
+            &format!("/v1/{collection}?all_tenants=1"),
+            admin,
+            None,
+        )
+        .await;
+        assert!(
+            everything.body[collection]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|item| item["uuid"] == uuid.as_str()),
+            "{}",
+            everything.text
+        );
+        let owned = call(
+            &mesh,
+            Method::GET,
+            &format!("/v1/{collection}/{uuid}"),
+            alice,
+            None,
+        )
+        .await;
+        assert_eq!(owned.status, StatusCode::OK, "{}", owned.text);
+    }
+
+    // Over gRPC, straight to k8s-svc, B's token gets the same answers.
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", mesh.k8s))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let reference = |ident: &str| {
+        Some(k8s::ObjectRef {
+            ident: ident.to_owned(),
+            bay_ident: String::new(),
+        })
+    };
+    let mut pods = k8s::pod_service_client::PodServiceClient::new(channel.clone());
+    let hidden = pods
+        .get_pod(grpc_request(
+            bob,
+            k8s::GetPodRequest {
+                r#ref: reference("redis-master"),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), tonic::Code::NotFound);
+    let mut rcs =
+        k8s::replication_controller_service_client::ReplicationControllerServiceClient::new(
+            channel.clone(),
+        );
+    let scaled = rcs
+        .update_replication_controller(grpc_request(
+            bob,
+            k8s::UpdateReplicationControllerRequest {
+                r#ref: reference("web"),
+                update: Some(k8s::ReplicationControllerUpdate {
+                    manifest: None,
+                    replicas: 9,
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["replicas".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(scaled.code(), tonic::Code::NotFound);
+    let mut services = k8s::coe_service_service_client::CoeServiceServiceClient::new(channel);
+    let listed = services
+        .list_coe_services(grpc_request(bob, k8s::ListCoeServicesRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.services.is_empty());
+    let anonymous = services
+        .get_coe_service(grpc_request(
+            None,
+            k8s::GetCoeServiceRequest {
+                r#ref: reference("redis"),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+
+    let deleted = call(
+        &mesh,
+        Method::DELETE,
+        &format!("/v1/bays/{bay}"),
+        alice,
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    wait_until(&mesh, "/v1/pods/redis-master", &tokens.alice, |r| {
+        r.status == StatusCode::NOT_FOUND
+    })
+    .await;
+    mesh.stop().await;
+}
