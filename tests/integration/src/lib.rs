@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bench;
 pub mod cli;
 
 use std::net::SocketAddr;
@@ -369,9 +370,44 @@ pub async fn wait_for(
 /// Manifests of Magnum's own examples (redis master pod and service, an nginx rc).
 pub mod manifests;
 
-/// The strict fake Kubernetes API server as a host cluster, and a kubeconfig file naming
-/// it with its admin token (the kubernetes bay driver's).
-pub async fn host_cluster() -> (fake_kube_apiserver::FakeKubeApiServer, std::path::PathBuf) {
+/// The host cluster of kubernetes bays in the end-to-end tests: the strict fake API
+/// server (no real one can run where CI runs), or, when `MAGNUM_TEST_KUBECONFIG` names a
+/// kubeconfig, that real cluster (its admin context: the bay driver makes namespaces
+/// `magnum-<uuid>` there and removes them with their bays).
+pub enum HostCluster {
+    Fake(fake_kube_apiserver::FakeKubeApiServer),
+    Real(std::path::PathBuf),
+}
+
+impl HostCluster {
+    /// An admin client of the cluster (the tests look at it from outside).
+    pub async fn admin_client(&self) -> kube::Client {
+        match self {
+            Self::Fake(server) => server
+                .admin_client()
+                .await
+                .unwrap_or_else(|error| panic!("the fake API server's client: {error}")),
+            Self::Real(kubeconfig) => {
+                let config = kube::config::Kubeconfig::read_from(kubeconfig)
+                    .unwrap_or_else(|error| panic!("{}: {error}", kubeconfig.display()));
+                let options = kube::config::KubeConfigOptions::default();
+                let config = kube::Config::from_custom_kubeconfig(config, &options)
+                    .await
+                    .unwrap_or_else(|error| panic!("{}: {error}", kubeconfig.display()));
+                kube::Client::try_from(config)
+                    .unwrap_or_else(|error| panic!("a client of the real cluster: {error}"))
+            }
+        }
+    }
+}
+
+/// The host cluster and the kubeconfig bay-svc is given for it.
+pub async fn host_cluster() -> (HostCluster, std::path::PathBuf) {
+    install_crypto_provider();
+    if let Some(kubeconfig) = std::env::var_os("MAGNUM_TEST_KUBECONFIG").filter(|v| !v.is_empty()) {
+        let kubeconfig = std::path::PathBuf::from(kubeconfig);
+        return (HostCluster::Real(kubeconfig.clone()), kubeconfig);
+    }
     let cluster =
         fake_kube_apiserver::FakeKubeApiServer::start(fake_kube_apiserver::Options::default())
             .await
@@ -379,5 +415,5 @@ pub async fn host_cluster() -> (fake_kube_apiserver::FakeKubeApiServer, std::pat
     let kubeconfig = temp_dir().join("kubeconfig");
     std::fs::write(&kubeconfig, cluster.kubeconfig_yaml(cluster.admin_token()))
         .unwrap_or_else(|error| panic!("cannot write the kubeconfig: {error}"));
-    (cluster, kubeconfig)
+    (HostCluster::Fake(cluster), kubeconfig)
 }
