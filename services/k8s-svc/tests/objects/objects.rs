@@ -327,3 +327,92 @@ async fn bad_manifests_and_cluster_refusals() {
     assert_eq!(by_url.code(), Code::InvalidArgument);
     assert!(by_url.message().contains("scheme"), "{by_url:?}");
 }
+
+/// Serves `/pod.yaml` (a pod manifest), `/huge.yaml` (over the size limit) and 404s.
+async fn manifest_server() -> String {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/pod.yaml",
+            get(|| async { POD.replace("redis-master", "fetched") }),
+        )
+        .route("/huge.yaml", get(|| async { "#".repeat(4096) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manifests_by_url_are_fetched_within_limits() {
+    let world = World::start_with(|config| config.max_manifest_size = 2048).await;
+    let alice = world.alice.clone();
+    let bay = world.bay(&alice, "kubernetes").await;
+    let server = manifest_server().await;
+    let by_url = |url: String| pb::CreatePodRequest {
+        bay_uuid: bay.clone(),
+        manifest: Some(pb::ManifestSource {
+            manifest: None,
+            manifest_url: Some(url),
+        }),
+        ..Default::default()
+    };
+
+    let fetched = world
+        .pods()
+        .create_pod(magnum_grpc::client::request(
+            &alice,
+            by_url(format!("{server}/pod.yaml")),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fetched.name, "fetched");
+    assert_eq!(
+        fetched.manifest_url.as_deref(),
+        Some(format!("{server}/pod.yaml").as_str())
+    );
+    for (path, expected) in [("/huge.yaml", "larger than"), ("/missing", "404")] {
+        let refused = world
+            .pods()
+            .create_pod(magnum_grpc::client::request(
+                &alice,
+                by_url(format!("{server}{path}")),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+        assert!(refused.message().contains(expected), "{path}: {refused:?}");
+    }
+    // Too large inline as well.
+    let huge = world
+        .create_pod(&alice, &bay, &format!("{POD}\n#{}", "x".repeat(4096)))
+        .await
+        .unwrap_err();
+    assert_eq!(huge.code(), Code::InvalidArgument);
+    assert!(huge.message().contains("too large"), "{huge:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manifest_urls_can_be_turned_off() {
+    let world = World::start_with(|config| config.manifest_url_enabled = false).await;
+    let alice = world.alice.clone();
+    let bay = world.bay(&alice, "kubernetes").await;
+    let refused = world
+        .pods()
+        .create_pod(magnum_grpc::client::request(
+            &alice,
+            pb::CreatePodRequest {
+                bay_uuid: bay,
+                manifest: Some(pb::ManifestSource {
+                    manifest: None,
+                    manifest_url: Some("http://127.0.0.1:1/pod.yaml".to_owned()),
+                }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("disabled"), "{refused:?}");
+}
