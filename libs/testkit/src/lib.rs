@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bays;
 pub mod docker;
 pub mod failpoints;
 pub mod keystone;

@@ -2,23 +2,19 @@
 //! of two entries on the test engine, container-svc on top, each on a fresh Postgres
 //! schema, and a swarm bay ready to take containers.
 
-use std::future::Future;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use magnum_bus::BusConfig;
 use magnum_common::{RequestContext, Shutdown};
 use magnum_driver_swarm::{EngineConfig, SwarmConfig};
 use magnum_proto::bay::v1 as bay_pb;
-use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
-use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use magnum_proto::container::v1 as pb;
 use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
+use magnum_testkit::bays::{Bays, retry_unavailable};
 use tokio::net::TcpListener;
-use tokio::time::Instant;
+use tonic::Status;
 use tonic::transport::Channel;
-use tonic::{Code, Status};
 
 /// A container spec on `bay` with a name, 64m of memory and `GREETING=hello`.
 pub fn spec(bay: &str, image: &str, command: &str) -> pb::ContainerSpec {
@@ -33,7 +29,7 @@ pub fn spec(bay: &str, image: &str, command: &str) -> pb::ContainerSpec {
     }
 }
 
-pub const WAIT: Duration = Duration::from_secs(90);
+pub use magnum_testkit::bays::WAIT;
 
 pub fn caller(project: &str) -> RequestContext {
     RequestContext {
@@ -222,7 +218,8 @@ impl World {
         let world = self;
         retry_unavailable(|| async {
             world
-                .bays()
+                .bay_fixture()
+                .client()
                 .list_bays(magnum_grpc::client::request(
                     &world.alice,
                     bay_pb::ListBaysRequest::default(),
@@ -244,97 +241,22 @@ impl World {
         .unwrap();
     }
 
-    pub fn bays(&self) -> BayServiceClient<Channel> {
-        BayServiceClient::new(self.bay_channel.clone())
-    }
-
     pub fn containers(&self) -> ContainerServiceClient<Channel> {
         ContainerServiceClient::new(self.container_channel.clone())
     }
 
-    /// A swarm baymodel and a bay of `nodes` workers, CREATE_COMPLETE.
-    pub async fn swarm_bay(&self, caller: &RequestContext, nodes: i32) -> bay_pb::Bay {
-        let spec = bay_pb::BayModelSpec {
-            name: Some(magnum_testkit::unique_name("bm")),
-            coe: Some("swarm".to_owned()),
-            image_id: Some("ubuntu".to_owned()),
-            keypair_id: Some("key".to_owned()),
-            ..Default::default()
-        };
-        let baymodel = BayModelServiceClient::new(self.bay_channel.clone())
-            .create_bay_model(magnum_grpc::client::request(
-                caller,
-                bay_pb::CreateBayModelRequest { spec: Some(spec) },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        let spec = bay_pb::BaySpec {
-            name: Some(magnum_testkit::unique_name("bay")),
-            baymodel_ident: baymodel.uuid,
-            node_count: Some(nodes),
-            ..Default::default()
-        };
-        let created = self
-            .bays()
-            .create_bay(magnum_grpc::client::request(
-                caller,
-                bay_pb::CreateBayRequest { spec: Some(spec) },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .bay
-            .unwrap();
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let bay = self.get_bay(caller, &created.uuid).await.unwrap();
-            match bay.status() {
-                bay_pb::BayStatus::CreateComplete => return bay,
-                bay_pb::BayStatus::CreateInProgress | bay_pb::BayStatus::Unspecified => {}
-                other => panic!("bay settled as {other:?}: {:?}", bay.status_reason),
-            }
-            assert!(Instant::now() < deadline, "bay never completed");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+    fn bay_fixture(&self) -> Bays {
+        Bays::new(self.bay_channel.clone())
     }
 
-    pub async fn get_bay(
-        &self,
-        caller: &RequestContext,
-        ident: &str,
-    ) -> Result<bay_pb::Bay, Status> {
-        self.bays()
-            .get_bay(magnum_grpc::client::request(
-                caller,
-                bay_pb::GetBayRequest {
-                    ident: ident.to_owned(),
-                },
-            ))
-            .await
-            .map(tonic::Response::into_inner)
+    /// A swarm baymodel and a bay of `nodes` workers, CREATE_COMPLETE.
+    pub async fn swarm_bay(&self, caller: &RequestContext, nodes: i32) -> bay_pb::Bay {
+        self.bay_fixture().complete(caller, "swarm", nodes).await
     }
 
     /// Deletes the bay and waits until it is gone.
     pub async fn delete_bay(&self, caller: &RequestContext, ident: &str) {
-        self.bays()
-            .delete_bay(magnum_grpc::client::request(
-                caller,
-                bay_pb::DeleteBayRequest {
-                    ident: ident.to_owned(),
-                },
-            ))
-            .await
-            .unwrap();
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.get_bay(caller, ident).await {
-                Err(status) if status.code() == Code::NotFound => return,
-                Err(status) => panic!("get bay {ident}: {status:?}"),
-                Ok(_) => assert!(Instant::now() < deadline, "bay {ident} never went away"),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.bay_fixture().delete(caller, ident).await;
     }
 
     pub async fn create(
@@ -413,23 +335,6 @@ impl World {
             .unwrap()
             .into_inner()
             .containers
-    }
-}
-
-/// Retries `call` while the server is not answering yet.
-pub async fn retry_unavailable<T, F, Fut>(call: F) -> Result<T, Status>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<tonic::Response<T>, Status>>,
-{
-    let deadline = Instant::now() + WAIT;
-    loop {
-        match call().await {
-            Err(status) if status.code() == Code::Unavailable && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            other => return other.map(tonic::Response::into_inner),
-        }
     }
 }
 

@@ -2,26 +2,22 @@
 //! no-auth mode, bay-svc with the kubernetes driver, k8s-svc, each on a fresh Postgres
 //! schema, and kubernetes bays ready to take objects.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use fake_kube_apiserver::{FakeKubeApiServer, Options};
 use magnum_bus::BusConfig;
 use magnum_common::{RequestContext, Shutdown};
 use magnum_proto::bay::v1 as bay_pb;
-use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
-use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use magnum_proto::k8s::v1 as pb;
 use magnum_proto::k8s::v1::coe_service_service_client::CoeServiceServiceClient;
 use magnum_proto::k8s::v1::pod_service_client::PodServiceClient;
 use magnum_proto::k8s::v1::replication_controller_service_client::ReplicationControllerServiceClient;
+use magnum_testkit::bays::{Bays, retry_unavailable};
 use tokio::net::TcpListener;
-use tokio::time::Instant;
+use tonic::Status;
 use tonic::transport::Channel;
-use tonic::{Code, Status};
 
-pub const WAIT: Duration = Duration::from_secs(90);
+pub use magnum_testkit::bays::WAIT;
 
 pub fn caller(project: &str) -> RequestContext {
     RequestContext {
@@ -138,7 +134,8 @@ impl World {
         // Answering = started (migrated, serving).
         retry_unavailable(|| async {
             world
-                .bays()
+                .bay_fixture()
+                .client()
                 .list_bays(magnum_grpc::client::request(
                     &world.alice,
                     bay_pb::ListBaysRequest::default(),
@@ -161,10 +158,6 @@ impl World {
         world
     }
 
-    pub fn bays(&self) -> BayServiceClient<Channel> {
-        BayServiceClient::new(self.bay_channel.clone())
-    }
-
     pub fn pods(&self) -> PodServiceClient<Channel> {
         PodServiceClient::new(self.k8s_channel.clone())
     }
@@ -177,89 +170,18 @@ impl World {
         ReplicationControllerServiceClient::new(self.k8s_channel.clone())
     }
 
-    /// A baymodel of `coe` and a bay of it, CREATE_COMPLETE; the bay's uuid.
-    pub async fn bay(&self, caller: &RequestContext, coe: &str) -> String {
-        let spec = bay_pb::BayModelSpec {
-            name: Some(magnum_testkit::unique_name("bm")),
-            coe: Some(coe.to_owned()),
-            image_id: Some("fedora-atomic".to_owned()),
-            keypair_id: Some("key".to_owned()),
-            ..Default::default()
-        };
-        let baymodel = BayModelServiceClient::new(self.bay_channel.clone())
-            .create_bay_model(magnum_grpc::client::request(
-                caller,
-                bay_pb::CreateBayModelRequest { spec: Some(spec) },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        let spec = bay_pb::BaySpec {
-            name: Some(magnum_testkit::unique_name("bay")),
-            baymodel_ident: baymodel.uuid,
-            node_count: Some(1),
-            ..Default::default()
-        };
-        let created = self
-            .bays()
-            .create_bay(magnum_grpc::client::request(
-                caller,
-                bay_pb::CreateBayRequest { spec: Some(spec) },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .bay
-            .unwrap();
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let bay = self.get_bay(caller, &created.uuid).await.unwrap();
-            match bay.status() {
-                bay_pb::BayStatus::CreateComplete => return bay.uuid,
-                bay_pb::BayStatus::CreateInProgress | bay_pb::BayStatus::Unspecified => {}
-                other => panic!("bay settled as {other:?}: {:?}", bay.status_reason),
-            }
-            assert!(Instant::now() < deadline, "bay never completed");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+    fn bay_fixture(&self) -> Bays {
+        Bays::new(self.bay_channel.clone())
     }
 
-    pub async fn get_bay(
-        &self,
-        caller: &RequestContext,
-        ident: &str,
-    ) -> Result<bay_pb::Bay, Status> {
-        self.bays()
-            .get_bay(magnum_grpc::client::request(
-                caller,
-                bay_pb::GetBayRequest {
-                    ident: ident.to_owned(),
-                },
-            ))
-            .await
-            .map(tonic::Response::into_inner)
+    /// A baymodel of `coe` and a one-node bay of it, CREATE_COMPLETE; the bay's uuid.
+    pub async fn bay(&self, caller: &RequestContext, coe: &str) -> String {
+        self.bay_fixture().complete(caller, coe, 1).await.uuid
     }
 
     /// Deletes the bay and waits until it is gone.
     pub async fn delete_bay(&self, caller: &RequestContext, ident: &str) {
-        self.bays()
-            .delete_bay(magnum_grpc::client::request(
-                caller,
-                bay_pb::DeleteBayRequest {
-                    ident: ident.to_owned(),
-                },
-            ))
-            .await
-            .unwrap();
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.get_bay(caller, ident).await {
-                Err(status) if status.code() == Code::NotFound => return,
-                Err(status) => panic!("get bay {ident}: {status:?}"),
-                Ok(_) => assert!(Instant::now() < deadline, "bay {ident} never went away"),
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.bay_fixture().delete(caller, ident).await;
     }
 
     pub async fn create_pod(
@@ -339,22 +261,5 @@ pub fn reference(ident: &str) -> pb::ObjectRef {
     pb::ObjectRef {
         ident: ident.to_owned(),
         bay_ident: String::new(),
-    }
-}
-
-/// Retries `call` while the server is not answering yet.
-pub async fn retry_unavailable<T, F, Fut>(call: F) -> Result<T, Status>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<tonic::Response<T>, Status>>,
-{
-    let deadline = Instant::now() + WAIT;
-    loop {
-        match call().await {
-            Err(status) if status.code() == Code::Unavailable && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            other => return other.map(tonic::Response::into_inner),
-        }
     }
 }
