@@ -51,6 +51,25 @@ impl Bays {
 
     /// A baymodel of `coe` and a bay of `nodes` nodes from it, CREATE_COMPLETE.
     pub async fn complete(&self, caller: &RequestContext, coe: &str, nodes: i32) -> pb::Bay {
+        let created = self.create(caller, coe, nodes).await;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let bay = self
+                .get(caller, &created.uuid)
+                .await
+                .unwrap_or_else(|status| panic!("get bay: {status:?}"));
+            match bay.status() {
+                pb::BayStatus::CreateComplete => return bay,
+                pb::BayStatus::CreateInProgress | pb::BayStatus::Unspecified => {}
+                other => panic!("bay settled as {other:?}: {:?}", bay.status_reason),
+            }
+            assert!(Instant::now() < deadline, "bay never completed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A baymodel of `coe` and a bay of `nodes` nodes from it, as bay-svc accepted it.
+    pub async fn create(&self, caller: &RequestContext, coe: &str, nodes: i32) -> pb::Bay {
         let spec = pb::BayModelSpec {
             name: Some(crate::unique_name("bm")),
             coe: Some(coe.to_owned()),
@@ -72,8 +91,7 @@ impl Bays {
             node_count: Some(nodes),
             ..Default::default()
         };
-        let created = self
-            .client()
+        self.client()
             .create_bay(magnum_grpc::client::request(
                 caller,
                 pb::CreateBayRequest { spec: Some(spec) },
@@ -82,21 +100,7 @@ impl Bays {
             .unwrap_or_else(|status| panic!("create bay: {status:?}"))
             .into_inner()
             .bay
-            .unwrap_or_else(|| panic!("no bay in the create answer"));
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let bay = self
-                .get(caller, &created.uuid)
-                .await
-                .unwrap_or_else(|status| panic!("get bay: {status:?}"));
-            match bay.status() {
-                pb::BayStatus::CreateComplete => return bay,
-                pb::BayStatus::CreateInProgress | pb::BayStatus::Unspecified => {}
-                other => panic!("bay settled as {other:?}: {:?}", bay.status_reason),
-            }
-            assert!(Instant::now() < deadline, "bay never completed");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            .unwrap_or_else(|| panic!("no bay in the create answer"))
     }
 
     pub async fn get(&self, caller: &RequestContext, ident: &str) -> Result<pb::Bay, Status> {

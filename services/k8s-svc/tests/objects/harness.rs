@@ -69,6 +69,14 @@ impl World {
 
     /// Starts with k8s-svc's configuration adjusted by `adjust`.
     pub async fn start_with(adjust: impl FnOnce(&mut k8s_svc::Config)) -> Self {
+        Self::start_full(|_| {}, adjust).await
+    }
+
+    /// Starts with bay-svc's and k8s-svc's configurations adjusted.
+    pub async fn start_full(
+        adjust_bay: impl FnOnce(&mut bay_svc::Config),
+        adjust: impl FnOnce(&mut k8s_svc::Config),
+    ) -> Self {
         let shutdown = Shutdown::new();
         let cluster = FakeKubeApiServer::start(Options::default()).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -98,6 +106,7 @@ impl World {
         bay_config.secrets.key = Some(magnum_pki::generate_key_base64().unwrap());
         bay_config.health.interval_secs = 0;
         bay_config.kubernetes.kubeconfig = Some(kubeconfig);
+        adjust_bay(&mut bay_config);
         tokio::spawn(bay_svc::serve(
             bay_config,
             bay_listener,
@@ -177,6 +186,11 @@ impl World {
     /// A baymodel of `coe` and a one-node bay of it, CREATE_COMPLETE; the bay's uuid.
     pub async fn bay(&self, caller: &RequestContext, coe: &str) -> String {
         self.bay_fixture().complete(caller, coe, 1).await.uuid
+    }
+
+    /// A baymodel of `coe` and a bay of it, as created (not waited for); the bay's uuid.
+    pub async fn bay_in_progress(&self, caller: &RequestContext, coe: &str) -> String {
+        self.bay_fixture().create(caller, coe, 1).await.uuid
     }
 
     /// Deletes the bay and waits until it is gone.

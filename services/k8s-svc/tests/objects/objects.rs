@@ -416,3 +416,42 @@ async fn manifest_urls_can_be_turned_off() {
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert!(refused.message().contains("disabled"), "{refused:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_complete_kubernetes_bays_take_objects() {
+    // No bay worker: bays stay CREATE_IN_PROGRESS.
+    let world = World::start_full(
+        |bay| {
+            bay.worker.enabled = false;
+            bay.swarm.engines = vec![magnum_driver_swarm::EngineConfig {
+                name: "node-1".to_owned(),
+                url: "unix:///nonexistent/docker.sock".to_owned(),
+                ..magnum_driver_swarm::EngineConfig::default()
+            }];
+        },
+        |_| {},
+    )
+    .await;
+    let alice = world.alice.clone();
+    let kube = world.bay_in_progress(&alice, "kubernetes").await;
+    let refused = world.create_pod(&alice, &kube, POD).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(
+        refused.message().contains("CREATE_IN_PROGRESS"),
+        "{refused:?}"
+    );
+
+    let swarm = world.bay_in_progress(&alice, "swarm").await;
+    let refused = world.create_pod(&alice, &swarm, POD).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(
+        refused.message().contains("expecting a kubernetes bay"),
+        "{refused:?}"
+    );
+    let unknown = world
+        .create_pod(&alice, &uuid::Uuid::new_v4().to_string(), POD)
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(world.list_pods(&alice, "").await.is_empty());
+}
