@@ -4,11 +4,14 @@
 #   with one bay-svc worker (the all-in-one binary) and then two (a second `bay-svc`
 #   process joining the same Postgres schema and JetStream consumer); deletes timed too;
 # - containers created and started per second across two bays, and the latency of listing
-#   all of them (BENCH_CONTAINERS of them).
+#   all of them (BENCH_CONTAINERS of them);
+# - pods created per second on a kubernetes bay and the latency of listing them
+#   (BENCH_PODS of them), against the FAKE Kubernetes API server (no real one runs here:
+#   the figures are k8s-svc's and the gateway's cost, not a cluster's).
 # Not part of `make test`.
 #
 # Needs what `make test-deps` starts: Postgres, NATS with JetStream, the Docker engine.
-# Knobs: BENCH_BAYS (25), BENCH_BAYS_CONCURRENCY (16), BENCH_CONTAINERS (500). Every bay is a Docker network and
+# Knobs: BENCH_BAYS (25), BENCH_BAYS_CONCURRENCY (16), BENCH_CONTAINERS (500), BENCH_PODS (500). Every bay is a Docker network and
 # dockerd's default address pools hold about 30 networks, so more bays than that at once
 # fail with "could not find an available, non-overlapping IPv4 address pool".
 set -euo pipefail
@@ -19,6 +22,7 @@ cd "$ROOT"
 DEPS="$ROOT/.deps"
 COUNT=${BENCH_BAYS:-25}
 CONTAINERS=${BENCH_CONTAINERS:-500}
+PODS=${BENCH_PODS:-500}
 CONCURRENCY=${BENCH_BAYS_CONCURRENCY:-16}
 GATEWAY=http://127.0.0.1:9511
 
@@ -35,10 +39,12 @@ NATS_URL=${MAGNUM_TEST_NATS_URL:-nats://127.0.0.1:4222}
 SUFFIX=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 SCHEMA="bench_bays_$SUFFIX"
 CONTAINER_SCHEMA="bench_containers_$SUFFIX"
+K8S_SCHEMA="bench_k8s_$SUFFIX"
+FAKE_KUBE_LISTEN=${BENCH_FAKE_KUBE_LISTEN:-127.0.0.1:16443}
 
 log "cargo build --release -p magnum -p bay-svc; the load drivers"
-cargo build --release -p magnum -p bay-svc
-cargo build --release -p magnum-integration-tests --bin bench-bays --bin bench-containers
+cargo build --release -p magnum -p bay-svc -p fake-kube-apiserver
+cargo build --release -p magnum-integration-tests --bin bench-bays --bin bench-containers --bin bench-pods
 BIN="$ROOT/target/release"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/magnum-bench-bays.XXXXXX")
@@ -48,7 +54,7 @@ cleanup() {
     trap - EXIT INT TERM
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    for schema in "$SCHEMA" "$CONTAINER_SCHEMA"; do
+    for schema in "$SCHEMA" "$CONTAINER_SCHEMA" "$K8S_SCHEMA"; do
         psql -X -q -w "$DB_URL" -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null 2>&1 ||
             log "could not drop schema $schema (drop it by hand)"
     done
@@ -87,9 +93,17 @@ key = "$KEY"
 [bay.health]
 interval_secs = 0
 
+[bay.kubernetes]
+kubeconfig = "$WORK/kubeconfig"
+
 [container.database]
 url = "$DB_URL"
 schema = "$CONTAINER_SCHEMA"
+max_connections = 16
+
+[k8s.database]
+url = "$DB_URL"
+schema = "$K8S_SCHEMA"
 max_connections = 16
 
 [[swarm.engines]]
@@ -110,10 +124,17 @@ wait_healthy() { # pid
     done
 }
 
+log "starting the fake Kubernetes API server on $FAKE_KUBE_LISTEN (kubernetes bays' host cluster)"
+RUST_LOG=warn "$BIN/fake-kube-apiserver" --listen "$FAKE_KUBE_LISTEN" --kubeconfig-out "$WORK/kubeconfig" \
+    >"$WORK/fake-kube-apiserver.log" 2>&1 </dev/null &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -f "$WORK/kubeconfig" ] && break; sleep 0.1; done
+[ -f "$WORK/kubeconfig" ] || die "the fake API server wrote no kubeconfig"
+
 log "starting the all-in-one magnum (one bay worker)"
 "$BIN/magnum" --data-dir "$WORK/data" --config "$WORK/magnum.toml" >"$WORK/magnum.log" 2>&1 </dev/null &
 PIDS+=($!)
-wait_healthy "${PIDS[0]}"
+wait_healthy "${PIDS[-1]}"
 
 code=$(curl -s -o "$WORK/baymodel.json" -w '%{http_code}' --max-time 10 \
     -H 'X-Auth-Token: bench' -H 'Content-Type: application/json' -X POST \
@@ -135,6 +156,10 @@ log "$CONTAINERS containers across two bays"
 IMAGE=${MAGNUM_TEST_DOCKER_IMAGE:-magnum-rs/busybox:test}
 CONTAINER_RESULTS=$("$BIN/bench-containers" "$GATEWAY" "$IMAGE" "$CONTAINERS" "$CONCURRENCY")
 
+log "$PODS pods on a kubernetes bay of the fake API server"
+POD_RESULTS=$("$BIN/bench-pods" "$GATEWAY" "$PODS" "$CONCURRENCY")
+
 printf '\nbays end to end, swarm driver on one local Docker engine (%s bays, concurrency %s):\n' "$COUNT" "$CONCURRENCY"
 printf '%s\n' "${RESULTS[@]}"
 printf '\ncontainers end to end on the same engine:\n%s\n' "$CONTAINER_RESULTS"
+printf '\npods end to end against the FAKE Kubernetes API server (not a real cluster):\n%s\n' "$POD_RESULTS"
