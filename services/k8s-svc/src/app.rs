@@ -287,7 +287,7 @@ impl Objects {
                     .ok_or_else(|| not_in_cluster(&object))?;
                 let replaced = self
                     .cluster
-                    .replace(&access, &workload.replacing(&current))
+                    .replace(&access, &object.name, &workload.replacing(&current))
                     .await?;
                 object = object.observe(&replaced, now()).unwrap_or(object);
             }

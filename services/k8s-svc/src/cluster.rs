@@ -235,8 +235,12 @@ impl Cluster for KubeClusters {
             })
     }
 
-    async fn replace(&self, access: &BayAccess, workload: &Workload) -> Result<Workload> {
-        let name = workload.name();
+    async fn replace(
+        &self,
+        access: &BayAccess,
+        name: &str,
+        workload: &Workload,
+    ) -> Result<Workload> {
         let replaced = match workload {
             // A running pod lets little more than its images change, and the server
             // filled in much of its spec: the manifest is merged into it (as `kubectl

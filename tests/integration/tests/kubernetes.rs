@@ -249,6 +249,70 @@ async fn kubernetes_objects_through_rest() {
         Some(3)
     );
 
+    // A new manifest replaces an rc and a service in the cluster.
+    let replaced = mesh
+        .call(
+            Method::PATCH,
+            "/v1/rcs/web",
+            &ALICE,
+            Some(json!([{"op": "replace", "path": "/manifest",
+                         "value": RC.replace("image: nginx", "image: nginx:1.27")}])),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    assert_eq!(replaced.body["images"], json!(["nginx:1.27"]));
+    assert_eq!(replaced.body["replicas"], 2, "the manifest's replicas");
+    let moved = mesh
+        .call(
+            Method::PATCH,
+            &format!("/v1/services/redis/{bay}"),
+            &ALICE,
+            Some(json!([{"op": "replace", "path": "/manifest",
+                         "value": SERVICE.replace("\"port\": 88", "\"port\": 89")}])),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(moved.body["ports"][0]["port"], 89);
+    assert_eq!(
+        moved.body["ip"], service.body["ip"],
+        "the cluster IP is kept"
+    );
+    // A manifest naming another object is the cluster's 400, passed through.
+    let renamed = mesh
+        .call(
+            Method::PATCH,
+            "/v1/rcs/web",
+            &ALICE,
+            Some(json!([{"op": "replace", "path": "/manifest",
+                         "value": RC.replace("name: web", "name: other")}])),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::BAD_REQUEST, "{}", renamed.text);
+    // A bay that is not the object's, or no bay at all, in the path: 404.
+    let other_bay = kubernetes_bay(&mesh, &ALICE, "kube-other").await;
+    for path in [
+        format!("/v1/pods/{pod}/{other_bay}"),
+        format!("/v1/rcs/web/?bay_ident={other_bay}"),
+        "/v1/services/redis/no-such-bay".to_owned(),
+    ] {
+        let missing = mesh.call(Method::GET, &path, &ALICE, None).await;
+        assert_eq!(
+            missing.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            missing.text
+        );
+    }
+    let deleted = mesh
+        .call(
+            Method::DELETE,
+            &format!("/v1/bays/{other_bay}"),
+            &ALICE,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+
     // Deleting the bay takes everything along, in the cluster and in the API.
     let deleted = mesh
         .call(Method::DELETE, &format!("/v1/bays/{bay}"), &ALICE, None)

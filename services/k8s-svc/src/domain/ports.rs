@@ -95,7 +95,14 @@ pub trait Cluster: Send + Sync {
     /// Every object of `kind` in the namespace, at most `status_max_age` old, with when
     /// it was asked.
     async fn snapshot(&self, access: &BayAccess, kind: Kind) -> Result<Snapshot>;
-    async fn replace(&self, access: &BayAccess, workload: &Workload) -> Result<Workload>;
+    /// Replaces the object `name` by `workload` (whose own name must be the same: the API
+    /// server says so otherwise).
+    async fn replace(
+        &self,
+        access: &BayAccess,
+        name: &str,
+        workload: &Workload,
+    ) -> Result<Workload>;
     /// Sets an rc's `spec.replicas`.
     async fn scale(&self, access: &BayAccess, name: &str, replicas: i32) -> Result<Workload>;
     /// Already gone is fine.
