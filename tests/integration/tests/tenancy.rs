@@ -415,6 +415,33 @@ async fn wait_until(
     }
 }
 
+/// A baymodel of `coe` and a one-node bay `name` of it, as `token`, CREATE_COMPLETE.
+async fn complete_bay(mesh: &TestMesh, token: &str, coe: &str, name: &str) -> String {
+    let mut model = baymodel_body(&format!("{name}-model"));
+    model["coe"] = json!(coe);
+    if coe == "swarm" {
+        model["network_driver"] = Value::Null;
+    }
+    let created = call(
+        mesh,
+        Method::POST,
+        "/v1/baymodels",
+        Some(token),
+        Some(model),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let body = json!({"name": name, "baymodel_id": format!("{name}-model"), "node_count": 1});
+    let bay = call(mesh, Method::POST, "/v1/bays", Some(token), Some(body)).await;
+    assert_eq!(bay.status, StatusCode::CREATED, "{}", bay.text);
+    let bay = bay.body["uuid"].as_str().unwrap().to_owned();
+    wait_until(mesh, &format!("/v1/bays/{bay}"), token, |r| {
+        r.body["status"] == "CREATE_COMPLETE"
+    })
+    .await;
+    bay
+}
+
 #[tokio::test]
 async fn containers_follow_the_tenant_matrix() {
     let (mesh, _keystone, tokens) = start().await;
@@ -422,25 +449,7 @@ async fn containers_follow_the_tenant_matrix() {
     let bob = Some(tokens.bob.as_str());
     let admin = Some(tokens.admin.as_str());
 
-    let mut model = baymodel_body("c-model");
-    model["coe"] = json!("swarm");
-    model["network_driver"] = Value::Null;
-    let created = call(&mesh, Method::POST, "/v1/baymodels", alice, Some(model)).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    let bay = call(
-        &mesh,
-        Method::POST,
-        "/v1/bays",
-        alice,
-        Some(json!({"name": "c-bay", "baymodel_id": "c-model", "node_count": 1})),
-    )
-    .await;
-    assert_eq!(bay.status, StatusCode::CREATED, "{}", bay.text);
-    let bay = bay.body["uuid"].as_str().unwrap().to_owned();
-    wait_until(&mesh, &format!("/v1/bays/{bay}"), &tokens.alice, |r| {
-        r.body["status"] == "CREATE_COMPLETE"
-    })
-    .await;
+    let bay = complete_bay(&mesh, &tokens.alice, "swarm", "c-bay").await;
     let container_body = |name: &str| {
         json!({
             "name": name,
@@ -659,23 +668,7 @@ async fn kubernetes_objects_follow_the_tenant_matrix() {
         Some(tokens.bob.as_str()),
         Some(tokens.admin.as_str()),
     );
-    let mut model = baymodel_body("k-model");
-    model["coe"] = json!("kubernetes");
-    let created = call(&mesh, Method::POST, "/v1/baymodels", alice, Some(model)).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    let bay = call(
-        &mesh,
-        Method::POST,
-        "/v1/bays",
-        alice,
-        Some(json!({"name": "k-bay", "baymodel_id": "k-model", "node_count": 1})),
-    )
-    .await;
-    let bay = bay.body["uuid"].as_str().unwrap().to_owned();
-    wait_until(&mesh, &format!("/v1/bays/{bay}"), &tokens.alice, |r| {
-        r.body["status"] == "CREATE_COMPLETE"
-    })
-    .await;
+    let bay = complete_bay(&mesh, &tokens.alice, "kubernetes", "k-bay").await;
 
     let rename = json!([{"op": "replace", "path": "/manifest", "value": POD}]);
     for (collection, manifest, name) in [
