@@ -17,6 +17,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use crate::domain::manifest::{Kind, Workload};
 use crate::domain::ports::{BayAccess, Cluster, Snapshot};
@@ -29,8 +30,8 @@ const CLIENT_IDLE: Duration = Duration::from_secs(300);
 pub struct KubeClusters {
     /// Keyed by the whole access (a new token makes a new client).
     clients: Cache<BayAccess, Client>,
-    /// Per bay namespace and kind, at most `status_max_age` old.
-    snapshots: Cache<(String, String, Kind), Arc<Snapshot>>,
+    /// Per bay and kind, at most `status_max_age` old.
+    snapshots: Cache<(Uuid, Kind), Arc<Snapshot>>,
     request_timeout: Duration,
 }
 
@@ -219,7 +220,7 @@ impl Cluster for KubeClusters {
     }
 
     async fn snapshot(&self, access: &BayAccess, kind: Kind) -> Result<Snapshot> {
-        let key = (access.server.clone(), access.namespace.clone(), kind);
+        let key = (access.bay_uuid, kind);
         self.snapshots
             .try_get_with(key, async {
                 self.take_snapshot(access, kind).await.map(Arc::new)
@@ -233,6 +234,13 @@ impl Cluster for KubeClusters {
                 },
                 other => Error::ClusterUnavailable(other.to_string()),
             })
+    }
+
+    async fn cached_snapshot(&self, bay: Uuid, kind: Kind) -> Option<Snapshot> {
+        self.snapshots
+            .get(&(bay, kind))
+            .await
+            .map(|snapshot| snapshot.as_ref().clone())
     }
 
     async fn replace(
@@ -307,9 +315,7 @@ impl Cluster for KubeClusters {
 impl KubeClusters {
     /// Drops the cached snapshot after a change made here (the next list asks again).
     async fn forget(&self, access: &BayAccess, kind: Kind) {
-        self.snapshots
-            .invalidate(&(access.server.clone(), access.namespace.clone(), kind))
-            .await;
+        self.snapshots.invalidate(&(access.bay_uuid, kind)).await;
     }
 }
 

@@ -95,6 +95,8 @@ pub trait Cluster: Send + Sync {
     /// Every object of `kind` in the namespace, at most `status_max_age` old, with when
     /// it was asked.
     async fn snapshot(&self, access: &BayAccess, kind: Kind) -> Result<Snapshot>;
+    /// The snapshot of `bay`'s objects of `kind`, if a recent one is at hand (no call).
+    async fn cached_snapshot(&self, bay: Uuid, kind: Kind) -> Option<Snapshot>;
     /// Replaces the object `name` by `workload` (whose own name must be the same: the API
     /// server says so otherwise).
     async fn replace(
