@@ -20,11 +20,11 @@ endif
 # scripts/keystone.sh (Keystone) and scripts/docker.sh (Docker engine), when present.
 TEST_ENV_FILES := .deps/test-env .deps/keystone-env .deps/docker-env
 
-.PHONY: help run build fmt lint test-deps test test-unit bench clean-deps
+.PHONY: help run build fmt lint validate-deploy test-deps test test-unit bench clean-deps
 
 help: ## Show this help
 	@echo "magnum-rs: make <target>"
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 run: ## Everything in one process (SQLite under ./data, in-process bus, no-auth) on http://127.0.0.1:9511
 	$(CARGO) run --release -p magnum -- $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
@@ -41,7 +41,10 @@ lint: ## rustfmt check, clippy -D warnings, domain purity and structural tenant 
 	@bash scripts/lint-domain.sh
 	@bash scripts/lint-tenancy.sh
 
-test-deps: ## Install/start Postgres, NATS+JetStream, Keystone, a Docker engine, python-magnumclient 2.17.0 and 1.1.0; write .deps/*-env
+validate-deploy: ## Validate deploy/k8s against the Kubernetes schemas (kubernetes-validate, pinned)
+	@bash scripts/validate-deploy.sh
+
+test-deps: ## Install/start Postgres, NATS+JetStream, Keystone, a Docker engine, python-magnumclient 1.1.0, 2.17.0, 4.11.0 and 5.0.0; write .deps/*-env
 	@bash scripts/test-deps.sh
 	@bash scripts/keystone.sh start
 	@bash scripts/docker.sh start
@@ -49,6 +52,7 @@ test-deps: ## Install/start Postgres, NATS+JetStream, Keystone, a Docker engine,
 test: ## test-deps, then lint, then every test (nextest when installed) against real Postgres, NATS, Keystone and Docker; fails if a test left a Docker object
 	@$(MAKE) test-deps
 	@$(MAKE) lint
+	@$(MAKE) validate-deploy
 	@set -a; for f in $(TEST_ENV_FILES); do if [ -f "$$f" ]; then . "./$$f"; fi; done; set +a; \
 	bash scripts/docker.sh objects > .deps/docker-objects-before; \
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
