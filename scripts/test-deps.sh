@@ -7,10 +7,13 @@
 #   python-magnumclient 2.17.0     .deps/venv-magnumclient-2.17.0 (pinned: scripts/constraints/)
 #   python-magnumclient 1.1.0      .deps/venv-magnumclient-1.1.0  (run through
 #                                  scripts/magnumclient/launch-1.1.0.py)
+#   python-magnumclient 4.11.0     .deps/venv-magnumclient-4.11.0
+#   python-magnumclient 5.0.0      .deps/venv-magnumclient-5.0.0  (with python-openstackclient:
+#                                  5.0.0 has no `magnum`, only `openstack coe ...`)
 #
 # Idempotent: run it as often as you like; when everything is up it takes a few seconds.
 # Debian only (apt-get, pg_ctlcluster, start-stop-daemon). Root work goes through sudo
-# when not run as root; the virtualenv is created as the calling user.
+# when not run as root; the virtualenvs are created as the calling user.
 #
 # Usage: scripts/test-deps.sh [postgres] [nats] [magnumclient]   (default: all three)
 # Knobs (environment), for trying the script out beside the real thing:
@@ -33,19 +36,28 @@ fi
 # (another port, a test's own) for ours and start nothing.
 NATS_PIDFILE="/run/magnum-rs-nats-server-$NATS_PORT.pid"
 # The client versions the tests drive, each in its own pinned virtualenv.
-CLIENT_VERSIONS=(2.17.0 1.1.0)
+CLIENT_VERSIONS=(2.17.0 1.1.0 4.11.0 5.0.0)
 client_venv() { echo "$DEPS/venv-magnumclient-$1"; }
 # 1.1.0 imports six without declaring it, and runs through a Python 3 launcher.
-client_extra_packages() { [ "$1" != 1.1.0 ] || echo six; }
+# 5.0.0 dropped the `magnum` command: it is only an `openstack coe` plugin.
+client_extra_packages() {
+    case "$1" in
+    1.1.0) echo six ;;
+    5.0.0) echo python-openstackclient ;;
+    esac
+}
 client_command() { # version: the command line that runs that version's `magnum`
     local venv
     venv=$(client_venv "$1")
-    if [ "$1" = 1.1.0 ]; then
-        echo "$venv/bin/python $ROOT/scripts/magnumclient/launch-1.1.0.py"
-    else
-        echo "$venv/bin/magnum"
-    fi
+    case "$1" in
+    1.1.0) echo "$venv/bin/python $ROOT/scripts/magnumclient/launch-1.1.0.py" ;;
+    5.0.0) echo "$venv/bin/openstack" ;;
+    *) echo "$venv/bin/magnum" ;;
+    esac
 }
+# The `openstack coe` commands the tests drive through 5.0.0; checked after every install.
+OPENSTACK_COE_COMMANDS=("cluster list" "cluster template list" "nodegroup list" "ca show"
+    "quotas list" "stats list" "service list")
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -280,7 +292,7 @@ ensure_client() { # version
         fi
         rm -rf "$venv"
         mkdir -p "$DEPS"
-        note "python3 -m venv $venv; pip install python-magnumclient==$version (pinned)"
+        note "python3 -m venv $venv; pip install python-magnumclient==$version $(client_extra_packages "$version") (pinned)"
         python3 -m venv "$venv"
         # shellcheck disable=SC2046 # the extra package list is meant to split
         "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input \
@@ -291,10 +303,39 @@ ensure_client() { # version
     fi
     local printed command
     command=$(client_command "$version")
+    if [ "$version" = 5.0.0 ]; then
+        printed=$(openstack_coe_check "$command") || die "$printed"
+        say magnumclient "$state" "$command coe ($printed)"
+        return
+    fi
     # shellcheck disable=SC2086 # the command line is meant to split
     printed=$($command --version 2>&1) || die "$command --version failed: $printed"
     [ "$printed" = "$version" ] || die "$command --version printed '$printed', expected $version"
     say magnumclient "$state" "$command ($printed)"
+}
+
+# `openstack --version` names python-openstackclient, not the plugin: check that the coe
+# commands are there instead (without the caller's OS_* settings, which may name a cloud
+# that does not exist here). Prints the versions, or what went wrong.
+openstack_coe_check() { # the venv's openstack
+    local openstack=$1 venv listing osc wanted
+    venv=$(dirname "$(dirname "$openstack")")
+    # shellcheck disable=SC2046 # one -u per OS_* variable
+    listing=$(env $(compgen -e | grep '^OS_' | sed 's/^/-u /') "$openstack" coe --help 2>&1) || {
+        echo "$openstack coe --help failed: $listing"
+        return 1
+    }
+    for wanted in "${OPENSTACK_COE_COMMANDS[@]}"; do
+        grep -qxF "  coe $wanted" <<<"$listing" || {
+            echo "$openstack has no 'coe $wanted' command; coe --help printed: $listing"
+            return 1
+        }
+    done
+    osc=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("python-openstackclient"))' 2>&1) || {
+        echo "python-openstackclient is missing from $venv: $osc"
+        return 1
+    }
+    echo "python-magnumclient 5.0.0, python-openstackclient $osc, $(grep -c '^  coe ' <<<"$listing") coe commands"
 }
 
 ensure_magnumclient() {
@@ -313,6 +354,8 @@ MAGNUM_TEST_DATABASE_URL=postgres://$PG_ROLE:$PG_PASSWORD@$PG_HOST:$PG_PORT/$PG_
 MAGNUM_TEST_NATS_URL=nats://$NATS_HOST:$NATS_PORT
 MAGNUM_TEST_MAGNUMCLIENT_217=$(client_venv 2.17.0)/bin/magnum
 MAGNUM_TEST_MAGNUMCLIENT_110_PYTHON=$(client_venv 1.1.0)/bin/python
+MAGNUM_TEST_MAGNUMCLIENT_411=$(client_venv 4.11.0)/bin/magnum
+MAGNUM_TEST_MAGNUMCLIENT_500_OPENSTACK=$(client_venv 5.0.0)/bin/openstack
 EOF
     # Tests that need a NATS server of their own (restarts, faults) start this binary.
     if [ -x "$NATS_BIN" ]; then
