@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 mod bays;
 mod operations;
+mod quotas;
 
 pub use bays::{Bays, Drivers, Pki};
 pub use operations::{Handled, HealthChecks, Heartbeat, OperationTiming, Operations};
+pub use quotas::{QuotaPage, Quotas};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use magnum_common::{RequestContext, Scope};

@@ -9,3 +9,4 @@ pub mod event;
 pub mod listing;
 pub mod node;
 pub mod ports;
+pub mod quota;

@@ -62,6 +62,24 @@ pub enum Error {
     /// Another operation changed the bay first (Magnum's bay-lock text; 400).
     #[error("Bay {0} already has an operation in progress.")]
     BayOperationInProgress(String),
+    /// Creating a bay beyond the project's quota (Magnum's `ResourceLimitExceeded`, 403).
+    #[error(
+        "Resource limit exceeded: You have reached the maximum clusters per project, {hard_limit}. You may delete a cluster to make room for a new one."
+    )]
+    QuotaExceeded { project_id: String, hard_limit: u32 },
+    #[error("Quota could not be found: project {project_id}, resource {resource}.")]
+    QuotaNotFound {
+        project_id: String,
+        resource: String,
+    },
+    #[error("Quota for project {project_id} already exists for resource {resource}.")]
+    QuotaExists {
+        project_id: String,
+        resource: String,
+    },
+    /// A list marker of quotas (their ids are integers).
+    #[error("Invalid marker {0}: quota markers are ids.")]
+    InvalidQuotaMarker(String),
     #[error("Baymodel {0} is referenced by one or multiple bays.")]
     BayModelInUse(String),
     /// No driver serves this kind of bay here (Magnum's `ClusterTypeNotSupported`).
@@ -147,7 +165,11 @@ impl magnum_common::ServiceError for Error {
             | Self::BayOperationInProgress(_)
             | Self::BayModelInUse(_)
             | Self::BayTypeNotSupported { .. }
-            | Self::InvalidCsr(_) => ErrorCode::InvalidArgument,
+            | Self::InvalidCsr(_)
+            | Self::InvalidQuotaMarker(_) => ErrorCode::InvalidArgument,
+            Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
+            Self::QuotaNotFound { .. } => ErrorCode::NotFound,
+            Self::QuotaExists { .. } => ErrorCode::Conflict,
             Self::BayModelNotFound(_) | Self::NodeNotFound(_) | Self::BayNotFound(_) => {
                 ErrorCode::NotFound
             }

@@ -5,10 +5,12 @@
 mod bay_convert;
 mod bay_server;
 mod convert;
+mod quota_server;
 mod server;
 mod watch;
 
 pub use bay_server::{BayApi, CertificateApi};
+pub use quota_server::QuotaApi;
 pub use server::{BayModelApi, NodeApi};
 pub use watch::BayWatch;
 

@@ -22,6 +22,7 @@ use magnum_proto::bay::v1::bay_model_service_server::BayModelServiceServer;
 use magnum_proto::bay::v1::bay_service_server::BayServiceServer;
 use magnum_proto::bay::v1::certificate_service_server::CertificateServiceServer;
 use magnum_proto::bay::v1::node_service_server::NodeServiceServer;
+use magnum_proto::bay::v1::quota_service_server::QuotaServiceServer;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -66,6 +67,9 @@ pub struct Config {
     /// Minutes a bay create may take when the request asks for the default (`null`);
     /// 0 = no limit.
     pub default_create_timeout: u32,
+    /// The bays a project may have when no quota is stored for it (Magnum's
+    /// `max_clusters_per_project`, 20).
+    pub default_bay_quota: u32,
 }
 
 /// `[bay.certificates]`: validity of bay CAs and of the certificates they sign.
@@ -105,6 +109,7 @@ impl Default for Config {
             health: HealthConfig::default(),
             certificates: CertificateConfig::default(),
             default_create_timeout: 0,
+            default_bay_quota: 20,
         }
     }
 }
@@ -183,11 +188,17 @@ pub async fn serve(
         ca_validity_days: config.certificates.ca_validity_days,
         cert_validity_days: config.certificates.cert_validity_days,
     };
+    let quotas = app::Quotas::new(
+        Arc::new(store::SqlQuotaRepository::new(db.clone())),
+        policy.clone(),
+        config.default_bay_quota,
+    );
     let bays = app::Bays::new(
         bay_store.clone(),
         baymodels.clone(),
         drivers.clone(),
         pki,
+        quotas.clone(),
         policy,
         config.default_create_timeout,
     );
@@ -240,6 +251,7 @@ pub async fn serve(
         .add_service(CertificateServiceServer::new(grpc::CertificateApi::new(
             bays,
         )))
+        .add_service(QuotaServiceServer::new(grpc::QuotaApi::new(quotas)))
         .serve(listener, shutdown)
         .await;
 

@@ -6,10 +6,12 @@ mod entities;
 mod migration;
 mod node_repository;
 mod outbox;
+mod quota_repository;
 mod repository;
 
 pub use bay_repository::SqlBayRepository;
 pub use migration::Migrator;
 pub use node_repository::SqlNodeRepository;
 pub use outbox::{BAY_DELETED_SUBJECT, BAY_OPERATIONS_FILTER, BAY_STATUS_SUBJECT};
+pub use quota_repository::SqlQuotaRepository;
 pub use repository::SqlBayModelRepository;

@@ -138,6 +138,35 @@ impl Error {
         }
     }
 
+    /// The same error in the modern API's words: bay-svc speaks of bays and baymodels,
+    /// `/v1/clusters` and `/v1/clustertemplates` answer with Magnum 22's texts ("Cluster x
+    /// could not be found.", "Multiple clusters exist with same name. ..."). Only
+    /// caller-safe backend messages are reworded; their codes stay.
+    pub fn in_cluster_terms(self) -> Self {
+        const TERMS: [(&str, &str); 8] = [
+            ("for baymodel.", "for cluster template."),
+            ("baymodel uuid", "clustertemplate uuid"),
+            ("baymodels", "clustertemplates"),
+            ("Baymodel ", "ClusterTemplate "),
+            ("bay uuid", "cluster uuid"),
+            ("bays", "clusters"),
+            ("Bay ", "Cluster "),
+            ("a bay ", "a cluster "),
+        ];
+        let reword = |message: &str| {
+            TERMS.iter().fold(message.to_owned(), |text, (from, to)| {
+                text.replace(from, to)
+            })
+        };
+        match self {
+            Self::Upstream(status) if std::error::Error::source(&status).is_none() => {
+                Self::Upstream(tonic::Status::new(status.code(), reword(status.message())))
+            }
+            Self::BadRequest(message) => Self::BadRequest(reword(&message)),
+            other => other,
+        }
+    }
+
     /// The HTTP status and the detail text the client sees.
     fn status_and_detail(&self) -> (StatusCode, Cow<'_, str>) {
         match self {

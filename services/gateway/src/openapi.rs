@@ -9,7 +9,10 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::{ErrorDocument, ErrorEntry};
 use crate::links::Link;
-use crate::routes::{Accepted, baymodels, bays, certificates, containers, kubernetes, nodes};
+use crate::routes::{
+    Accepted, baymodels, bays, certificates, clusters, clustertemplates, containers, kubernetes,
+    nodegroups, nodes, quotas, stats,
+};
 use crate::versions;
 
 /// One JSON-patch operation (spec §1.8).
@@ -79,6 +82,31 @@ image, compute or network service, so they are not checked against one."
         certificates::show,
         certificates::sign,
         certificates::rotate,
+        clustertemplates::list,
+        clustertemplates::detail,
+        clustertemplates::show,
+        clustertemplates::create,
+        clustertemplates::update,
+        clustertemplates::remove,
+        clusters::list,
+        clusters::detail,
+        clusters::show,
+        clusters::create,
+        clusters::update,
+        clusters::remove,
+        clusters::resize,
+        clusters::upgrade,
+        nodegroups::list,
+        nodegroups::show,
+        nodegroups::create,
+        nodegroups::update,
+        nodegroups::remove,
+        quotas::list,
+        quotas::show,
+        quotas::create,
+        quotas::update,
+        quotas::remove,
+        stats::show,
         containers::list,
         containers::detail,
         containers::show,
@@ -138,6 +166,15 @@ image, compute or network service, so they are not checked against one."
         baymodels::BayModelCollection,
         bays::BayView,
         bays::BayCollection,
+        clustertemplates::ClusterTemplateView,
+        clustertemplates::ClusterTemplateCollection,
+        clusters::ClusterView,
+        clusters::ClusterCollection,
+        nodegroups::NodeGroupView,
+        nodegroups::NodeGroupCollection,
+        quotas::QuotaView,
+        quotas::QuotaCollection,
+        stats::StatsView,
         certificates::CaCertificateView,
         certificates::SignedCertificateView,
         Accepted,
@@ -171,6 +208,11 @@ image, compute or network service, so they are not checked against one."
         (name = "pods", description = "Kubernetes pods on kubernetes bays, from manifests (Liberty), served at every version."),
         (name = "services", description = "Kubernetes services (`coe-service` in the clients) on kubernetes bays."),
         (name = "rcs", description = "Kubernetes replication controllers on kubernetes bays; a patch of /replicas scales."),
+        (name = "clustertemplates", description = "Cluster templates: the modern name of baymodels (the same records)."),
+        (name = "clusters", description = "Clusters: the modern name of bays (the same records); changes answer 202 `{\"uuid\"}`."),
+        (name = "nodegroups", description = "A cluster's default master and worker groups (1.9+)."),
+        (name = "quotas", description = "How many clusters a project may have; enforced on create."),
+        (name = "stats", description = "Cluster and node totals of a project."),
         (name = "nodes", description = "Node records (Liberty; addressed by uuid only)."),
     )
 )]
@@ -207,6 +249,22 @@ impl Modify for InputSchemas {
                 .schemas
                 .insert(name.to_owned(), RefOr::T(kind.schema().input_schema()));
         }
+        components.schemas.insert(
+            "ClusterTemplateInput".to_owned(),
+            RefOr::T(clustertemplates::SCHEMA.input_schema()),
+        );
+        components.schemas.insert(
+            "ClusterInput".to_owned(),
+            RefOr::T(clusters::SCHEMA.input_schema()),
+        );
+        components.schemas.insert(
+            "ClusterResizeInput".to_owned(),
+            RefOr::T(clusters::RESIZE_SCHEMA.input_schema()),
+        );
+        components.schemas.insert(
+            "QuotaInput".to_owned(),
+            RefOr::T(quotas::SCHEMA.input_schema()),
+        );
         components.schemas.insert(
             "NodeInput".to_owned(),
             RefOr::T(nodes::SCHEMA.input_schema()),

@@ -21,6 +21,25 @@ fn describes_every_route_and_the_input_schema() {
         ("/v1/bays/{ident}", &["get", "patch", "delete"]),
         ("/v1/certificates", &["post"]),
         ("/v1/certificates/{ident}", &["get", "patch"]),
+        ("/v1/clustertemplates", &["get", "post"]),
+        ("/v1/clustertemplates/detail", &["get"]),
+        ("/v1/clustertemplates/{ident}", &["get", "patch", "delete"]),
+        ("/v1/clusters", &["get", "post"]),
+        ("/v1/clusters/detail", &["get"]),
+        ("/v1/clusters/{ident}", &["get", "patch", "delete"]),
+        ("/v1/clusters/{ident}/actions/resize", &["post"]),
+        ("/v1/clusters/{ident}/actions/upgrade", &["post"]),
+        ("/v1/clusters/{ident}/nodegroups", &["get", "post"]),
+        (
+            "/v1/clusters/{ident}/nodegroups/{nodegroup}",
+            &["get", "patch", "delete"],
+        ),
+        ("/v1/quotas", &["get", "post"]),
+        (
+            "/v1/quotas/{project_id}/{resource}",
+            &["get", "patch", "delete"],
+        ),
+        ("/v1/stats", &["get"]),
         ("/v1/containers", &["get", "post"]),
         ("/v1/containers/detail", &["get"]),
         ("/v1/containers/{ident}", &["get", "patch", "delete"]),
@@ -57,7 +76,7 @@ fn describes_every_route_and_the_input_schema() {
     }
     assert_eq!(
         paths.len(),
-        37,
+        50,
         "undocumented or stale paths: {:?}",
         paths.keys()
     );
@@ -80,6 +99,17 @@ fn describes_every_route_and_the_input_schema() {
     assert_eq!(bay_input["properties"]["node_count"]["minimum"], 1);
     assert_eq!(bay_input["properties"]["name"]["maxLength"], 255);
     assert!(bay_input["properties"].get("stack_id").is_none());
+    let template_input = &value["components"]["schemas"]["ClusterTemplateInput"];
+    assert_eq!(
+        template_input["required"],
+        serde_json::json!(["coe", "image_id"])
+    );
+    let cluster_input = &value["components"]["schemas"]["ClusterInput"];
+    assert_eq!(
+        cluster_input["required"],
+        serde_json::json!(["cluster_template_id"])
+    );
+    assert_eq!(cluster_input["properties"]["name"]["maxLength"], 242);
     let certificate_input = &value["components"]["schemas"]["CertificateInput"];
     assert_eq!(certificate_input["required"], serde_json::json!(["csr"]));
     let container_input = &value["components"]["schemas"]["ContainerInput"];

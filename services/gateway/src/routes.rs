@@ -4,9 +4,14 @@
 pub mod baymodels;
 pub mod bays;
 pub mod certificates;
+pub mod clusters;
+pub mod clustertemplates;
 pub mod containers;
 pub mod kubernetes;
+pub mod nodegroups;
 pub mod nodes;
+pub mod quotas;
+pub mod stats;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,11 +28,15 @@ pub const COLLECTIONS: &[&str] = &[
     baymodels::COLLECTION,
     bays::COLLECTION,
     certificates::COLLECTION,
+    clusters::COLLECTION,
+    clustertemplates::COLLECTION,
     containers::COLLECTION,
     kubernetes::Kind::Pod.collection(),
     kubernetes::Kind::Service.collection(),
     kubernetes::Kind::Rc.collection(),
     nodes::COLLECTION,
+    quotas::COLLECTION,
+    stats::COLLECTION,
 ];
 
 /// Every resource route; all of them require authentication.
@@ -36,9 +45,14 @@ pub fn router() -> Router<AppState> {
         .merge(baymodels::router())
         .merge(bays::router())
         .merge(certificates::router())
+        .merge(clusters::router())
+        .merge(clustertemplates::router())
         .merge(containers::router())
         .merge(kubernetes::router())
+        .merge(nodegroups::router())
         .merge(nodes::router())
+        .merge(quotas::router())
+        .merge(stats::router())
 }
 
 /// `201 Created` with `Location: <base>/v1/<collection>/<uuid>` and the new object.

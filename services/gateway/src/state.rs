@@ -10,6 +10,7 @@ use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use magnum_proto::bay::v1::certificate_service_client::CertificateServiceClient;
 use magnum_proto::bay::v1::node_service_client::NodeServiceClient;
+use magnum_proto::bay::v1::quota_service_client::QuotaServiceClient;
 use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
 use magnum_proto::k8s::v1::coe_service_service_client::CoeServiceServiceClient;
 use magnum_proto::k8s::v1::pod_service_client::PodServiceClient;
@@ -31,6 +32,7 @@ struct Shared {
     bays: BayServiceClient<Channel>,
     certificates: CertificateServiceClient<Channel>,
     nodes: NodeServiceClient<Channel>,
+    quotas: QuotaServiceClient<Channel>,
     containers: ContainerServiceClient<Channel>,
     pods: PodServiceClient<Channel>,
     coe_services: CoeServiceServiceClient<Channel>,
@@ -59,7 +61,8 @@ impl AppState {
                 baymodels: BayModelServiceClient::new(bay.clone()),
                 bays: BayServiceClient::new(bay.clone()),
                 certificates: CertificateServiceClient::new(bay.clone()),
-                nodes: NodeServiceClient::new(bay),
+                nodes: NodeServiceClient::new(bay.clone()),
+                quotas: QuotaServiceClient::new(bay),
                 containers: ContainerServiceClient::new(container),
                 pods: PodServiceClient::new(k8s.clone()),
                 coe_services: CoeServiceServiceClient::new(k8s.clone()),
@@ -103,6 +106,11 @@ impl AppState {
     /// A client for bay-svc's nodes (same channel as the baymodels).
     pub fn nodes(&self) -> NodeServiceClient<Channel> {
         self.inner.nodes.clone()
+    }
+
+    /// A client for bay-svc's quotas (same channel as the baymodels).
+    pub fn quotas(&self) -> QuotaServiceClient<Channel> {
+        self.inner.quotas.clone()
     }
 
     /// A client for container-svc's containers.

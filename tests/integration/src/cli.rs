@@ -123,28 +123,47 @@ impl MagnumCli {
         text
     }
 
-    /// Polls `bay-show` until the bay's status is `status`; returns what it showed.
-    pub async fn wait_for_bay(&self, bay: &str, status: &str) -> String {
+    /// Runs one command that must succeed and print JSON (`-f json`); returns it.
+    pub async fn json(&self, args: &[&str]) -> serde_json::Value {
+        let text = self.ok(args).await;
+        let start = text.find(['{', '[']).unwrap_or(0);
+        serde_json::from_str(&text[start..])
+            .unwrap_or_else(|error| panic!("{args:?} printed no JSON ({error}):\n{text}"))
+    }
+
+    /// Polls `show` (e.g. `["cluster-show", "c1"]`) until its output contains `status`;
+    /// returns what it showed.
+    pub async fn wait_for(&self, show: &[&str], status: &str) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
         loop {
-            let (_, shown) = self.run(&["bay-show", bay]).await;
+            let (_, shown) = self.run(show).await;
             if shown.contains(status) {
                 return shown;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{bay} never got to {status}: {shown}"
+                "{show:?} never got to {status}: {shown}"
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     }
 
-    /// Polls `bay-list` until `bay` is no longer in it.
-    pub async fn wait_until_bay_gone(&self, bay: &str) {
+    /// Polls `list` until `name` is no longer in its output.
+    pub async fn wait_until_gone(&self, list: &[&str], name: &str) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-        while self.ok(&["bay-list"]).await.contains(bay) {
-            assert!(tokio::time::Instant::now() < deadline, "{bay} never went");
+        while self.ok(list).await.contains(name) {
+            assert!(tokio::time::Instant::now() < deadline, "{name} never went");
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+    }
+
+    /// Polls `bay-show` until the bay's status is `status`; returns what it showed.
+    pub async fn wait_for_bay(&self, bay: &str, status: &str) -> String {
+        self.wait_for(&["bay-show", bay], status).await
+    }
+
+    /// Polls `bay-list` until `bay` is no longer in it.
+    pub async fn wait_until_bay_gone(&self, bay: &str) {
+        self.wait_until_gone(&["bay-list"], bay).await
     }
 }

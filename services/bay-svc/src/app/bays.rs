@@ -10,7 +10,7 @@ use magnum_pki::{PkiError, Sealer};
 use magnum_policy::Policy;
 use uuid::Uuid;
 
-use super::{BayModels, ListQuery, now, page_of};
+use super::{BayModels, ListQuery, Quotas, now, page_of};
 use crate::domain::bay::{Bay, BaySortKey, NewBay, Operation, OperationKind};
 use crate::domain::baymodel::{Coe, Owner};
 use crate::domain::credentials::{self, BayAccess, BayCredentials};
@@ -114,8 +114,10 @@ pub struct Bays {
     baymodels: BayModels,
     drivers: Drivers,
     pki: Pki,
+    quotas: Quotas,
     guard: ResourceGuard,
     certificates: ResourceGuard,
+    stats: ResourceGuard,
     /// Minutes, for a create that asks for the service's default (`null`).
     default_create_timeout: u32,
 }
@@ -126,6 +128,7 @@ impl Bays {
         baymodels: BayModels,
         drivers: Drivers,
         pki: Pki,
+        quotas: Quotas,
         policy: Policy,
         default_create_timeout: u32,
     ) -> Self {
@@ -134,8 +137,10 @@ impl Bays {
             baymodels,
             drivers,
             pki,
+            quotas,
             guard: ResourceGuard::new(policy.clone(), "bay"),
-            certificates: ResourceGuard::new(policy, "certificate"),
+            certificates: ResourceGuard::new(policy.clone(), "certificate"),
+            stats: ResourceGuard::new(policy, "stats"),
             default_create_timeout,
         }
     }
@@ -182,11 +187,12 @@ impl Bays {
         };
         let uuid = Uuid::new_v4();
         let bay = new.into_bay(uuid, &baymodel, owner, self.default_create_timeout, now)?;
+        let hard_limit = self.quotas.hard_limit(&bay.project_id).await?;
         let ca = self.pki.issue_ca(uuid, &bay.display_name())?;
         let operation = operation(ctx, &bay, OperationKind::Create, now);
         let event = BayStatusEvent::of(&bay, now);
         self.repository
-            .insert(&bay, &ca, &operation, &event)
+            .insert(&bay, &ca, &operation, &event, hard_limit)
             .await?;
         tracing::info!(bay = %bay.uuid, operation = %operation.id, "bay create accepted");
         Ok((bay, operation))
@@ -197,6 +203,28 @@ impl Bays {
     pub async fn get(&self, ctx: &RequestContext, ident: &str) -> Result<Bay> {
         self.guard.enforce("get", ctx, None)?;
         self.find(&ctx.object_scope(), ident).await
+    }
+
+    /// How many bays and nodes a project has: the caller's own, or for admins any
+    /// project's or (no project) every project's (Magnum's stats).
+    #[tracing::instrument(skip_all)]
+    pub async fn stats(
+        &self,
+        ctx: &RequestContext,
+        project_id: Option<&str>,
+    ) -> Result<(u64, u64)> {
+        let scope = match project_id {
+            Some(project) => {
+                self.stats
+                    .enforce("get_all", ctx, Some((project, &ctx.user_id)))?;
+                Scope::Project(project.to_owned())
+            }
+            None => {
+                self.stats.enforce("get_all", ctx, None)?;
+                ctx.object_scope()
+            }
+        };
+        self.repository.stats(&scope).await
     }
 
     /// The caller's project's bays; with `all_projects`, admins get every project's.

@@ -196,6 +196,8 @@ pub struct NewBay {
     pub fixed_subnet: Option<String>,
     pub floating_ip_enabled: Option<bool>,
     pub master_lb_enabled: Option<bool>,
+    /// With `labels`: overlay them on the baymodel's instead of replacing them.
+    pub merge_labels: bool,
 }
 
 impl NewBay {
@@ -234,12 +236,20 @@ impl NewBay {
             status_reason: None,
             placement: Placement::default(),
             docker_volume_size: self.docker_volume_size.or(baymodel.docker_volume_size),
-            labels: self.labels.unwrap_or_else(|| baymodel.labels.clone()),
+            labels: match self.labels {
+                None => baymodel.labels.clone(),
+                Some(labels) if self.merge_labels => {
+                    let mut merged = baymodel.labels.clone();
+                    merged.extend(labels);
+                    merged
+                }
+                Some(labels) => labels,
+            },
             master_flavor_id: self
                 .master_flavor_id
                 .or_else(|| baymodel.master_flavor_id.clone()),
             flavor_id: self.flavor_id.or_else(|| baymodel.flavor_id.clone()),
-            keypair: self.keypair.or_else(|| Some(baymodel.keypair_id.clone())),
+            keypair: self.keypair.or_else(|| baymodel.keypair_id.clone()),
             fixed_network: self
                 .fixed_network
                 .or_else(|| baymodel.fixed_network.clone()),

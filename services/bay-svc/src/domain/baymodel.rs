@@ -114,7 +114,7 @@ pub struct BayModel {
     pub name: Option<String>,
     pub coe: Coe,
     pub image_id: String,
-    pub keypair_id: String,
+    pub keypair_id: Option<String>,
     pub flavor_id: Option<String>,
     pub master_flavor_id: Option<String>,
     pub dns_nameserver: Option<String>,
@@ -204,7 +204,7 @@ spec_fields! {
     Coe => coe: String,
     /// Required, 1-255 characters; stored as given.
     ImageId => image_id: String,
-    /// Required, 1-255 characters.
+    /// 1-255 characters (optional, as on Magnum's cluster templates).
     KeypairId => keypair_id: String,
     FlavorId => flavor_id: String,
     MasterFlavorId => master_flavor_id: String,
@@ -373,7 +373,7 @@ impl BayModel {
             name: self.name.clone(),
             coe: Some(self.coe.as_str().to_owned()),
             image_id: Some(self.image_id.clone()),
-            keypair_id: Some(self.keypair_id.clone()),
+            keypair_id: self.keypair_id.clone(),
             flavor_id: self.flavor_id.clone(),
             master_flavor_id: self.master_flavor_id.clone(),
             dns_nameserver: self.dns_nameserver.clone(),
@@ -409,7 +409,7 @@ fn validated(input: NewBayModel, identity: Identity) -> Result<BayModel> {
     let name = bounded("name", input.name, 1)?;
     let coe = required("coe", input.coe)?;
     let image_id = required_bounded("image_id", input.image_id)?;
-    let keypair_id = required_bounded("keypair_id", input.keypair_id)?;
+    let keypair_id = bounded("keypair_id", input.keypair_id, 1)?;
     let flavor_id = bounded("flavor_id", input.flavor_id, 1)?;
     let master_flavor_id = bounded("master_flavor_id", input.master_flavor_id, 1)?;
     let dns_nameserver = ipv4("dns_nameserver", input.dns_nameserver)?;

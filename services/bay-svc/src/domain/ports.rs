@@ -11,6 +11,7 @@ use crate::domain::baymodel::{BayModel, BayModelSortKey};
 use crate::domain::event::{BayDeletedEvent, BayModelEvent, BayStatusEvent};
 use crate::domain::listing::PageRequest;
 use crate::domain::node::{Node, NodeSortKey};
+use crate::domain::quota::Quota;
 use crate::error::Result;
 
 /// Where baymodels live. Reads see what `scope` may see: a project's own baymodels and
@@ -83,14 +84,20 @@ pub struct StoredCa {
 /// operation stores the operation and its bus message in the same transaction.
 #[async_trait]
 pub trait BayRepository: Send + Sync {
-    /// Stores a new bay (`CREATE_IN_PROGRESS`), its CA and its create operation.
+    /// Stores a new bay (`CREATE_IN_PROGRESS`), its CA and its create operation, unless
+    /// its project already has `hard_limit` bays (`QuotaExceeded`; counted in the same
+    /// transaction, so concurrent creates cannot both take the last place).
     async fn insert(
         &self,
         bay: &Bay,
         ca: &StoredCa,
         operation: &Operation,
         event: &BayStatusEvent,
+        hard_limit: u32,
     ) -> Result<()>;
+
+    /// How many bays `scope` owns, and how many nodes (masters + workers) they have.
+    async fn stats(&self, scope: &Scope) -> Result<(u64, u64)>;
 
     /// The bay with this uuid, if `scope` owns it.
     async fn find_by_uuid(&self, scope: &Scope, uuid: Uuid) -> Result<Option<Bay>>;
@@ -125,6 +132,33 @@ pub trait BayRepository: Send + Sync {
     /// The bay's credential, sealed, if its driver gave one (resolve the bay within the
     /// caller's scope first: this looks the uuid up in every project).
     async fn find_sealed_credential(&self, bay: Uuid) -> Result<Option<Vec<u8>>>;
+}
+
+/// Where quotas live. Reads reach the quotas of `scope`; writes are admin-only use cases
+/// that name the project themselves.
+#[async_trait]
+pub trait QuotaRepository: Send + Sync {
+    /// Stores a new quota and returns it with its id. `QuotaExists` when the project has
+    /// one for the resource.
+    async fn insert(&self, quota: &Quota) -> Result<Quota>;
+
+    /// The stored quota of `project_id` for `resource`, if `scope` reaches it.
+    async fn find(&self, scope: &Scope, project_id: &str, resource: &str) -> Result<Option<Quota>>;
+
+    /// Up to `limit` quotas of `scope` ordered by id, after the id `after` when given.
+    async fn list(
+        &self,
+        scope: &Scope,
+        after: Option<i64>,
+        limit: u32,
+        descending: bool,
+    ) -> Result<Vec<Quota>>;
+
+    /// Stores the quota's new limit. `QuotaNotFound` when it is gone.
+    async fn update(&self, quota: &Quota) -> Result<()>;
+
+    /// Deletes the quota. `QuotaNotFound` when there is none.
+    async fn delete(&self, project_id: &str, resource: &str) -> Result<()>;
 }
 
 /// What claiming an operation found.

@@ -124,6 +124,7 @@ impl From<pb::BaySpec> for NewBay {
             fixed_subnet: spec.fixed_subnet,
             floating_ip_enabled: spec.floating_ip_enabled,
             master_lb_enabled: spec.master_lb_enabled,
+            merge_labels: spec.merge_labels.unwrap_or(false),
         }
     }
 }

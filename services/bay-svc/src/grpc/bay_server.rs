@@ -123,6 +123,20 @@ impl BayService for BayApi {
             .await?;
         Ok(Response::new(credentials.into()))
     }
+
+    async fn get_stats(
+        &self,
+        request: Request<pb::GetStatsRequest>,
+    ) -> Result<Response<pb::Stats>, Status> {
+        let ctx = context(&request)?;
+        let project = request.get_ref().project_id.as_deref();
+        let (bays, nodes) = self.bays.stats(&ctx, project).await?;
+        let count = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        Ok(Response::new(pb::Stats {
+            bays: count(bays),
+            nodes: count(nodes),
+        }))
+    }
 }
 
 /// The gRPC face of the bay certificate use cases.

@@ -69,7 +69,7 @@ impl From<BayModel> for pb::BayModel {
             name: baymodel.name,
             coe: baymodel.coe.as_str().to_owned(),
             image_id: baymodel.image_id,
-            keypair_id: Some(baymodel.keypair_id),
+            keypair_id: baymodel.keypair_id,
             flavor_id: baymodel.flavor_id,
             master_flavor_id: baymodel.master_flavor_id,
             dns_nameserver: baymodel.dns_nameserver,

@@ -10,11 +10,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use magnum_common::Scope;
 use magnum_db::tenancy;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -31,6 +31,7 @@ use crate::domain::baymodel::Coe;
 use crate::domain::event::{Actor, BayStatusEvent};
 use crate::domain::listing::PageRequest;
 use crate::domain::ports::{BayRepository, Claim, Finish, OperationStore, StoredCa};
+use crate::domain::quota;
 use crate::error::{Error, Result};
 use magnum_db::keyset;
 
@@ -59,6 +60,22 @@ impl SqlBayRepository {
         self.relay = outbox::RelayWake::new(notifier);
         self
     }
+}
+
+/// Serialises bay creates of one project on Postgres, so the quota count cannot be read
+/// by two creates at once (SQLite serialises every write transaction anyway).
+async fn lock_project(txn: &DatabaseTransaction, project_id: &str) -> Result<()> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        [project_id.into()],
+    ))
+    .await
+    .map_err(db_error)?;
+    Ok(())
 }
 
 async fn insert_operation(txn: &DatabaseTransaction, operation: &Operation) -> Result<()> {
@@ -91,8 +108,15 @@ impl BayRepository for SqlBayRepository {
         ca: &StoredCa,
         operation: &Operation,
         event: &BayStatusEvent,
+        hard_limit: u32,
     ) -> Result<()> {
         let txn = self.db.begin().await.map_err(db_error)?;
+        lock_project(&txn, &bay.project_id).await?;
+        let existing = tenancy::find::<bay::Entity>(&Scope::Project(bay.project_id.clone()))
+            .count(&txn)
+            .await
+            .map_err(db_error)?;
+        quota::check_room(&bay.project_id, existing, hard_limit)?;
         bay::Entity::insert(to_active_model(bay)?)
             .exec_without_returning(&txn)
             .await
@@ -107,6 +131,25 @@ impl BayRepository for SqlBayRepository {
         insert_operation(&txn, operation).await?;
         outbox::enqueue_bay_status(&txn, event).await?;
         self.relay.commit(txn).await
+    }
+
+    async fn stats(&self, scope: &Scope) -> Result<(u64, u64)> {
+        let nodes = Expr::col(bay::Column::NodeCount).add(Expr::col(bay::Column::MasterCount));
+        let (bays, nodes): (i64, Option<i64>) = tenancy::find::<bay::Entity>(scope)
+            .select_only()
+            .column_as(Expr::col(bay::Column::Id).count(), "bays")
+            // A cast keeps the sum an integer on Postgres (SUM of int4 is int8 there).
+            .column_as(
+                Expr::expr(Func::sum(nodes)).cast_as(Alias::new("bigint")),
+                "nodes",
+            )
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .unwrap_or((0, None));
+        let count = |value: i64| u64::try_from(value).unwrap_or_default();
+        Ok((count(bays), count(nodes.unwrap_or_default())))
     }
 
     async fn find_by_uuid(&self, scope: &Scope, uuid: Uuid) -> Result<Option<Bay>> {

@@ -7,3 +7,4 @@ pub(super) mod bay_lease;
 pub(super) mod bay_operation;
 pub(super) mod baymodel;
 pub(super) mod node;
+pub(super) mod quota;

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateBayModels),
             Box::new(CreateNodes),
             Box::new(CreateBays),
+            Box::new(CreateQuotas),
         ]
     }
 }
@@ -532,5 +533,86 @@ impl MigrationTrait for CreateBays {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// The `quotas` table: a project's stored limit per resource (Magnum's quotas).
+struct CreateQuotas;
+
+impl MigrationName for CreateQuotas {
+    fn name(&self) -> &str {
+        "m0005_create_quotas"
+    }
+}
+
+#[derive(DeriveIden)]
+enum Quotas {
+    Table,
+    Id,
+    ProjectId,
+    Resource,
+    HardLimit,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateQuotas {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Quotas::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(Quotas::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Quotas::ProjectId)
+                            .string_len(LIMIT)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Quotas::Resource)
+                            .string_len(LIMIT)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Quotas::HardLimit).integer().not_null())
+                    .col(
+                        ColumnDef::new(Quotas::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Quotas::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // One quota per project and resource; also the lookup of every bay create.
+        manager
+            .create_index(
+                Index::create()
+                    .name("uniq_quotas_project_id_resource")
+                    .table(Quotas::Table)
+                    .col(Quotas::ProjectId)
+                    .col(Quotas::Resource)
+                    .unique()
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Quotas::Table).to_owned())
+            .await
     }
 }

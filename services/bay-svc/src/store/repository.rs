@@ -216,7 +216,9 @@ fn to_active_model(baymodel: &BayModel) -> Result<ActiveModel> {
         name: Set(baymodel.name.clone()),
         coe: Set(baymodel.coe.as_str().to_owned()),
         image_id: Set(baymodel.image_id.clone()),
-        keypair_id: Set(baymodel.keypair_id.clone()),
+        // The column predates optional keypairs and SQLite cannot relax a NOT NULL in
+        // place: an empty string stands for "none" (the domain refuses empty names).
+        keypair_id: Set(baymodel.keypair_id.clone().unwrap_or_default()),
         flavor_id: Set(baymodel.flavor_id.clone()),
         master_flavor_id: Set(baymodel.master_flavor_id.clone()),
         dns_nameserver: Set(baymodel.dns_nameserver.clone()),
@@ -268,7 +270,7 @@ fn to_domain(row: Model) -> Result<BayModel> {
         name: row.name,
         coe,
         image_id: row.image_id,
-        keypair_id: row.keypair_id,
+        keypair_id: Some(row.keypair_id).filter(|keypair| !keypair.is_empty()),
         flavor_id: row.flavor_id,
         master_flavor_id: row.master_flavor_id,
         dns_nameserver: row.dns_nameserver,

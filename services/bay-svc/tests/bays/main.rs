@@ -12,4 +12,5 @@ mod credentials;
 mod harness;
 mod lifecycle;
 mod operations;
+mod quotas;
 mod watch;

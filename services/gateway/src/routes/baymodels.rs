@@ -31,77 +31,91 @@ use crate::timestamps::format_timestamp;
 /// The collection's name in paths and list envelopes.
 pub const COLLECTION: &str = "baymodels";
 
-use AttributeType::{Boolean, Integer, Links, StringMap, Timestamp};
-const STRING: AttributeType = AttributeType::String;
+/// The attributes baymodels and cluster templates share: `$keypair` is each one's
+/// keypair rule, `$extra` the attributes only one of them has.
+macro_rules! template_attributes {
+    ($keypair:expr $(, $extra:expr)* $(,)?) => {{
+        use $crate::attributes::Attribute;
+        use $crate::attributes::AttributeType::{Boolean, Integer, Links, StringMap, Timestamp};
+        const STRING: $crate::attributes::AttributeType = $crate::attributes::AttributeType::String;
+        &[
+        Attribute::optional("uuid", STRING, "Client-chosen uuid; generated when absent."),
+        Attribute::optional("name", STRING, "1-255 characters; not unique."),
+        Attribute::mandatory(
+            "coe",
+            STRING,
+            "Container orchestration engine: kubernetes or swarm.",
+        ),
+        Attribute::mandatory("image_id", STRING, "Image reference, stored as given."),
+        $keypair,
+        Attribute::optional("flavor_id", STRING, "Flavor of the nodes."),
+        Attribute::optional("master_flavor_id", STRING, "Flavor of the masters."),
+        Attribute::optional("dns_nameserver", STRING, "IPv4 address of the DNS server."),
+        Attribute::optional("external_network_id", STRING, "External network."),
+        Attribute::optional("fixed_network", STRING, "Fixed network."),
+        Attribute::optional("fixed_subnet", STRING, "Fixed subnet."),
+        Attribute::optional("network_driver", STRING, "Container network driver."),
+        Attribute::optional("volume_driver", STRING, "Container volume driver."),
+        Attribute::optional("apiserver_port", Integer, "API server port, 1024-65535."),
+        Attribute::optional(
+            "docker_volume_size",
+            Integer,
+            "Docker volume size in GB, >= 1.",
+        ),
+        Attribute::optional("docker_storage_driver", STRING, "Docker storage driver."),
+        Attribute::optional(
+            "ssh_authorized_key",
+            STRING,
+            "SSH public key for the nodes.",
+        ),
+        Attribute::derived("cluster_distro", STRING, "From the `os_distro` label."),
+        Attribute::optional("http_proxy", STRING, "HTTP proxy for the nodes."),
+        Attribute::optional("https_proxy", STRING, "HTTPS proxy for the nodes."),
+        Attribute::optional("no_proxy", STRING, "Hosts reached without the proxy."),
+        Attribute::optional("insecure_registry", STRING, "Insecure registry URL."),
+        Attribute::optional(
+            "registry_enabled",
+            Boolean,
+            "Run a Docker registry (default false).",
+        ),
+        Attribute::optional("labels", StringMap, "Free-form labels; values are strings."),
+        Attribute::optional("tls_disabled", Boolean, "Disable TLS (default false)."),
+        Attribute::optional(
+            "public",
+            Boolean,
+            "Visible to every project (default false).",
+        ),
+        Attribute::optional("server_type", STRING, "vm (default) or bm."),
+        Attribute::optional(
+            "master_lb_enabled",
+            Boolean,
+            "Load balancer for masters (default false).",
+        ),
+        Attribute::optional(
+            "floating_ip_enabled",
+            Boolean,
+            "Floating IPs for nodes (default true).",
+        ),
+        Attribute::optional("hidden", Boolean, "Hidden from lists (default false)."),
+        Attribute::optional("tags", STRING, "Comma-separated tags."),
+        $($extra,)*
+        Attribute::read_only("links", Links, "self and bookmark links."),
+        Attribute::read_only("created_at", Timestamp, "Creation time."),
+        Attribute::read_only(
+            "updated_at",
+            Timestamp,
+            "Last update; null until the first.",
+        ),
+        ]
+    }};
+}
+pub(crate) use template_attributes;
 
-const ATTRIBUTES: &[Attribute] = &[
-    Attribute::optional("uuid", STRING, "Client-chosen uuid; generated when absent."),
-    Attribute::optional("name", STRING, "1-255 characters; not unique."),
-    Attribute::mandatory(
-        "coe",
-        STRING,
-        "Container orchestration engine: kubernetes or swarm.",
-    ),
-    Attribute::mandatory("image_id", STRING, "Image reference, stored as given."),
-    Attribute::mandatory("keypair_id", STRING, "Keypair name, stored as given."),
-    Attribute::optional("flavor_id", STRING, "Flavor of the nodes."),
-    Attribute::optional("master_flavor_id", STRING, "Flavor of the masters."),
-    Attribute::optional("dns_nameserver", STRING, "IPv4 address of the DNS server."),
-    Attribute::optional("external_network_id", STRING, "External network."),
-    Attribute::optional("fixed_network", STRING, "Fixed network."),
-    Attribute::optional("fixed_subnet", STRING, "Fixed subnet."),
-    Attribute::optional("network_driver", STRING, "Container network driver."),
-    Attribute::optional("volume_driver", STRING, "Container volume driver."),
-    Attribute::optional("apiserver_port", Integer, "API server port, 1024-65535."),
-    Attribute::optional(
-        "docker_volume_size",
-        Integer,
-        "Docker volume size in GB, >= 1.",
-    ),
-    Attribute::optional("docker_storage_driver", STRING, "Docker storage driver."),
-    Attribute::optional(
-        "ssh_authorized_key",
-        STRING,
-        "SSH public key for the nodes.",
-    ),
-    Attribute::derived("cluster_distro", STRING, "From the `os_distro` label."),
-    Attribute::optional("http_proxy", STRING, "HTTP proxy for the nodes."),
-    Attribute::optional("https_proxy", STRING, "HTTPS proxy for the nodes."),
-    Attribute::optional("no_proxy", STRING, "Hosts reached without the proxy."),
-    Attribute::optional("insecure_registry", STRING, "Insecure registry URL."),
-    Attribute::optional(
-        "registry_enabled",
-        Boolean,
-        "Run a Docker registry (default false).",
-    ),
-    Attribute::optional("labels", StringMap, "Free-form labels; values are strings."),
-    Attribute::optional("tls_disabled", Boolean, "Disable TLS (default false)."),
-    Attribute::optional(
-        "public",
-        Boolean,
-        "Visible to every project (default false).",
-    ),
-    Attribute::optional("server_type", STRING, "vm (default) or bm."),
-    Attribute::optional(
-        "master_lb_enabled",
-        Boolean,
-        "Load balancer for masters (default false).",
-    ),
-    Attribute::optional(
-        "floating_ip_enabled",
-        Boolean,
-        "Floating IPs for nodes (default true).",
-    ),
-    Attribute::optional("hidden", Boolean, "Hidden from lists (default false)."),
-    Attribute::optional("tags", STRING, "Comma-separated tags."),
-    Attribute::read_only("links", Links, "self and bookmark links."),
-    Attribute::read_only("created_at", Timestamp, "Creation time."),
-    Attribute::read_only(
-        "updated_at",
-        Timestamp,
-        "Last update; null until the first.",
-    ),
-];
+const ATTRIBUTES: &[Attribute] = template_attributes!(Attribute::mandatory(
+    "keypair_id",
+    AttributeType::String,
+    "Keypair name, stored as given."
+));
 
 /// The baymodel attribute table.
 pub const SCHEMA: ResourceSchema = ResourceSchema {
@@ -122,7 +136,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// A baymodel as clients see it (the full representation).
+/// A baymodel as clients see it (the full representation); cluster templates add their
+/// own fields around it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct BayModelView {
     pub uuid: String,
@@ -165,6 +180,11 @@ pub struct BayModelView {
 impl BayModelView {
     /// The representation of a stored baymodel, with links under `base`.
     pub fn new(model: &BayModel, base: &BaseUrl) -> Self {
+        Self::in_collection(model, base, COLLECTION)
+    }
+
+    /// The representation with links to `collection` (`baymodels` or `clustertemplates`).
+    pub fn in_collection(model: &BayModel, base: &BaseUrl, collection: &str) -> Self {
         Self {
             uuid: model.uuid.clone(),
             name: model.name.clone(),
@@ -201,7 +221,7 @@ impl BayModelView {
             floating_ip_enabled: model.floating_ip_enabled,
             hidden: model.hidden,
             tags: model.tags.clone(),
-            links: base.resource_links(COLLECTION, &model.uuid),
+            links: base.resource_links(collection, &model.uuid),
             created_at: model.created_at.as_ref().map(format_timestamp),
             updated_at: model.updated_at.as_ref().map(format_timestamp),
         }
@@ -218,8 +238,8 @@ pub struct BayModelCollection {
     pub next: Option<String>,
 }
 
-/// The create/update request fields of a baymodel.
-fn spec_from(values: &AttributeValues) -> BayModelSpec {
+/// The create/update request fields of a baymodel or cluster template.
+pub(crate) fn spec_from(values: &AttributeValues) -> BayModelSpec {
     BayModelSpec {
         uuid: values.string("uuid"),
         name: values.string("name"),

@@ -481,6 +481,7 @@ fn spec_from(api: &BayApi, values: &AttributeValues, body: &Value) -> BaySpec {
         fixed_subnet: values.string("fixed_subnet"),
         floating_ip_enabled: values.boolean("floating_ip_enabled"),
         master_lb_enabled: values.boolean("master_lb_enabled"),
+        merge_labels: None,
     }
 }
 
