@@ -81,6 +81,8 @@ log_filter = "warn"
 [bay]
 listen = "127.0.0.1:9521"
 default_create_timeout = 0
+# The bench makes more bays in one project than the default quota (20) allows.
+default_bay_quota = 100000
 
 [bay.database]
 url = "$DB_URL"
