@@ -152,14 +152,20 @@ fn validation_table() {
                 "Invalid input for field/attribute image_id. Value: 'None'. Mandatory field missing.",
             ),
         ),
+        // Optional, as on cluster templates (the REST baymodel API requires it itself).
         (
             NewBayModel {
                 keypair_id: None,
                 ..minimal()
             },
-            Some(
-                "Invalid input for field/attribute keypair_id. Value: 'None'. Mandatory field missing.",
-            ),
+            None,
+        ),
+        (
+            NewBayModel {
+                keypair_id: Some(String::new()),
+                ..minimal()
+            },
+            Some("field/attribute keypair_id"),
         ),
         (
             NewBayModel {
