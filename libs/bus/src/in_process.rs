@@ -28,7 +28,7 @@ use tokio::time::Instant;
 use crate::subject::{self, DUPLICATE_WINDOW, EVENTS_MAX_AGE, StreamKind};
 use crate::{
     Acknowledge, Bus, BusError, ConsumerSpec, Delivery, Message, MessageStream, Subscription,
-    inject_trace_context,
+    inject_trace_context, presence,
 };
 
 /// The in-process bus. Clones share the same streams.
@@ -49,6 +49,8 @@ struct Inner {
     /// Every stored event, for the watches; sent under the events stream's lock so the
     /// order is the stream's.
     watches: broadcast::Sender<Message>,
+    /// The service registry: each replica's last heartbeat and when it was written.
+    heartbeats: Mutex<HashMap<String, (presence::Heartbeat, Instant)>>,
 }
 
 impl Default for Inner {
@@ -56,6 +58,7 @@ impl Default for Inner {
         Self {
             streams: Default::default(),
             watches: broadcast::Sender::new(InProcessBus::WATCH_BUFFER),
+            heartbeats: Mutex::default(),
         }
     }
 }
@@ -261,6 +264,14 @@ impl InProcessBus {
     fn stream(&self, kind: StreamKind) -> &StreamShared {
         &self.inner.streams[kind.index()]
     }
+
+    fn heartbeats(&self) -> MutexGuard<'_, HashMap<String, (presence::Heartbeat, Instant)>> {
+        // Every update is one map operation: a poisoned lock still holds consistent data.
+        self.inner
+            .heartbeats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[async_trait]
@@ -358,6 +369,24 @@ impl Bus for InProcessBus {
             }
         });
         Ok(stream.boxed())
+    }
+
+    async fn record_heartbeat(&self, heartbeat: &presence::Heartbeat) -> Result<(), BusError> {
+        let mut heartbeats = self.heartbeats();
+        heartbeats.insert(heartbeat.key.clone(), (heartbeat.clone(), Instant::now()));
+        Ok(())
+    }
+
+    async fn forget_heartbeat(&self, key: &str) -> Result<(), BusError> {
+        self.heartbeats().remove(key);
+        Ok(())
+    }
+
+    async fn heartbeats(&self) -> Result<Vec<presence::Heartbeat>, BusError> {
+        let mut heartbeats = self.heartbeats();
+        let now = Instant::now();
+        heartbeats.retain(|_, (_, written)| now.duration_since(*written) < presence::REGISTRY_TTL);
+        Ok(heartbeats.values().map(|(beat, _)| beat.clone()).collect())
     }
 }
 

@@ -30,7 +30,7 @@ use async_nats::jetstream::consumer::{AckPolicy, Consumer, DeliverPolicy, pull};
 use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind, PublishErrorKind};
 use async_nats::jetstream::message::{Acker, PublishMessage};
 use async_nats::jetstream::stream::{self, ConsumerErrorKind, DiscardPolicy, RetentionPolicy};
-use async_nats::jetstream::{self as js, AckKind, ErrorCode};
+use async_nats::jetstream::{self as js, AckKind, ErrorCode, kv};
 use async_nats::{ConnectOptions, HeaderMap, HeaderName, HeaderValue};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -40,7 +40,7 @@ use tracing::{debug, info, warn};
 use crate::subject::{self, DUPLICATE_WINDOW, EVENTS_MAX_AGE, StreamKind};
 use crate::{
     Acknowledge, Bus, BusError, ConsumerSpec, Delivery, Message, MessageStream, Subscription,
-    inject_trace_context,
+    inject_trace_context, presence,
 };
 
 const MSG_ID: &str = "Nats-Msg-Id";
@@ -62,6 +62,8 @@ struct Inner {
     prefix: String,
     /// Counts (re)connections; subscriptions start over when it moves.
     connections: Arc<watch::Sender<u64>>,
+    /// The service registry's key-value bucket, opened (or made) on first use.
+    registry: tokio::sync::OnceCell<kv::Store>,
 }
 
 impl std::fmt::Debug for JetStreamBus {
@@ -105,10 +107,50 @@ impl JetStreamBus {
                 context: js::new(client),
                 prefix: prefix.to_owned(),
                 connections,
+                registry: tokio::sync::OnceCell::new(),
             }),
         };
         bus.ensure_streams().await?;
         Ok(bus)
+    }
+
+    /// The registry bucket (`SERVICES`, or `<PREFIX>_SERVICES`): one entry per replica,
+    /// expiring [`presence::REGISTRY_TTL`] after its last write. Its stream is made here
+    /// rather than with `create_key_value`, which first asks for the account's limits in a
+    /// form older servers (2.9) answer differently.
+    async fn registry(&self) -> Result<&kv::Store, BusError> {
+        self.inner
+            .registry
+            .get_or_try_init(|| async {
+                let bucket = subject::registry_bucket(&self.inner.prefix);
+                if let Ok(store) = self.inner.context.get_key_value(&bucket).await {
+                    return Ok(store);
+                }
+                let context = format!("create bucket {bucket}");
+                self.inner
+                    .context
+                    .create_or_update_stream(stream::Config {
+                        name: format!("KV_{bucket}"),
+                        description: Some("magnum-rs service heartbeats (/v1/mservices)".into()),
+                        subjects: vec![format!("$KV.{bucket}.>")],
+                        max_messages_per_subject: 1,
+                        max_age: presence::REGISTRY_TTL,
+                        allow_rollup: true,
+                        deny_delete: true,
+                        allow_direct: true,
+                        discard: DiscardPolicy::New,
+                        num_replicas: 1,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| BusError::unavailable(context.clone(), e))?;
+                self.inner
+                    .context
+                    .get_key_value(&bucket)
+                    .await
+                    .map_err(|e| BusError::unavailable(context, e))
+            })
+            .await
     }
 
     fn stream_config(&self, kind: StreamKind) -> stream::Config {
@@ -383,6 +425,48 @@ impl Bus for JetStreamBus {
             failures: 0,
             connections,
         }))
+    }
+
+    async fn record_heartbeat(&self, heartbeat: &presence::Heartbeat) -> Result<(), BusError> {
+        let value = serde_json::to_vec(heartbeat)
+            .map_err(|e| BusError::InvalidMessage(format!("heartbeat: {e}")))?;
+        self.registry()
+            .await?
+            .put(&heartbeat.key, value.into())
+            .await
+            .map_err(|e| BusError::unavailable("record a heartbeat", e))?;
+        Ok(())
+    }
+
+    async fn forget_heartbeat(&self, key: &str) -> Result<(), BusError> {
+        self.registry()
+            .await?
+            .purge(key)
+            .await
+            .map_err(|e| BusError::unavailable("remove a heartbeat", e))
+    }
+
+    async fn heartbeats(&self) -> Result<Vec<presence::Heartbeat>, BusError> {
+        let store = self.registry().await?;
+        let keys: Vec<String> = store
+            .keys()
+            .await
+            .map_err(|e| BusError::unavailable("list heartbeats", e))?
+            .filter_map(|key| async move { key.ok() })
+            .collect()
+            .await;
+        let mut heartbeats = Vec::with_capacity(keys.len());
+        for key in keys {
+            let value = store
+                .get(&key)
+                .await
+                .map_err(|e| BusError::unavailable("read a heartbeat", e))?;
+            // Gone since it was listed: skipped.
+            if let Some(beat) = value.and_then(|bytes| serde_json::from_slice(&bytes).ok()) {
+                heartbeats.push(beat);
+            }
+        }
+        Ok(heartbeats)
     }
 }
 

@@ -112,6 +112,7 @@ mod error;
 pub mod in_process;
 pub mod jetstream;
 pub mod outbox;
+pub mod presence;
 mod subject;
 
 pub use error::{BoxError, BusError};
@@ -313,6 +314,16 @@ pub trait Bus: Send + Sync + 'static {
     /// when the store was lost. A watch is for live views: a caller that must not miss
     /// anything re-reads the state after a `Lagged`, or uses a durable consumer.
     async fn subscribe(&self, filter_subject: &str) -> Result<MessageStream, BusError>;
+
+    /// Records a service replica's heartbeat in the registry, replacing its previous one;
+    /// it is kept [`presence::REGISTRY_TTL`] after this write.
+    async fn record_heartbeat(&self, heartbeat: &presence::Heartbeat) -> Result<(), BusError>;
+
+    /// Removes a replica's heartbeat (it stopped cleanly). An unknown key is not an error.
+    async fn forget_heartbeat(&self, key: &str) -> Result<(), BusError>;
+
+    /// Every replica's last heartbeat that has not expired.
+    async fn heartbeats(&self) -> Result<Vec<presence::Heartbeat>, BusError>;
 }
 
 /// The messages of a watch ([`Bus::subscribe`]). It ends only when the in-process bus

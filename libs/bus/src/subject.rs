@@ -187,6 +187,15 @@ pub(crate) fn stream_name(prefix: &str, kind: StreamKind) -> String {
     }
 }
 
+/// The service registry's key-value bucket, namespaced like the streams.
+pub(crate) fn registry_bucket(prefix: &str) -> String {
+    if prefix.is_empty() {
+        "SERVICES".to_owned()
+    } else {
+        format!("{}_SERVICES", prefix.to_ascii_uppercase())
+    }
+}
+
 fn valid_header_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic() && c != ':')
 }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 mod bays;
 mod operations;
 mod quotas;
+mod services;
 
 pub use bays::{Bays, Drivers, Pki};
 pub use operations::{Handled, HealthChecks, Heartbeat, OperationTiming, Operations};
 pub use quotas::{QuotaPage, Quotas};
+pub use services::MagnumServices;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use magnum_common::{RequestContext, Scope};

@@ -10,3 +10,4 @@ pub mod listing;
 pub mod node;
 pub mod ports;
 pub mod quota;
+pub mod service;

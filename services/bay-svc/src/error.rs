@@ -119,6 +119,9 @@ pub enum Error {
     /// `baymodel:publish` refuses setting the public flag (Magnum's own text).
     #[error("Not authorized to set public flag for baymodel.")]
     PublishForbidden,
+    /// The bus's service registry cannot be read.
+    #[error("the service registry is unavailable")]
+    RegistryUnavailable(#[source] Cause),
     /// The database cannot be reached (connection refused, pool exhausted).
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] Cause),
@@ -182,7 +185,7 @@ impl magnum_common::ServiceError for Error {
             | Self::NodeExists(_)
             | Self::IronicNodeIdTaken(_) => ErrorCode::Conflict,
             Self::PolicyForbids(_) | Self::PublishForbidden => ErrorCode::Forbidden,
-            Self::DatabaseUnavailable(_) => ErrorCode::Unavailable,
+            Self::DatabaseUnavailable(_) | Self::RegistryUnavailable(_) => ErrorCode::Unavailable,
             Self::Database(_)
             | Self::EventNotRecorded(_)
             | Self::CorruptRecord { .. }

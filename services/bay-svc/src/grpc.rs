@@ -7,11 +7,13 @@ mod bay_server;
 mod convert;
 mod quota_server;
 mod server;
+mod service_server;
 mod watch;
 
 pub use bay_server::{BayApi, CertificateApi};
 pub use quota_server::QuotaApi;
 pub use server::{BayModelApi, NodeApi};
+pub use service_server::MagnumServiceApi;
 pub use watch::BayWatch;
 
 use crate::error::Error;

@@ -21,6 +21,7 @@ use magnum_pki::SealerConfig;
 use magnum_proto::bay::v1::bay_model_service_server::BayModelServiceServer;
 use magnum_proto::bay::v1::bay_service_server::BayServiceServer;
 use magnum_proto::bay::v1::certificate_service_server::CertificateServiceServer;
+use magnum_proto::bay::v1::magnum_service_service_server::MagnumServiceServiceServer;
 use magnum_proto::bay::v1::node_service_server::NodeServiceServer;
 use magnum_proto::bay::v1::quota_service_server::QuotaServiceServer;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,9 @@ pub struct Config {
     /// The bays a project may have when no quota is stored for it (Magnum's
     /// `max_clusters_per_project`, 20).
     pub default_bay_quota: u32,
+    /// `/v1/mservices`: a replica whose last heartbeat is older than this is down
+    /// (Magnum's `service_down_time`, 180 s; replicas beat every 10 s).
+    pub service_down_time_secs: u64,
 }
 
 /// `[bay.certificates]`: validity of bay CAs and of the certificates they sign.
@@ -110,6 +114,7 @@ impl Default for Config {
             certificates: CertificateConfig::default(),
             default_create_timeout: 0,
             default_bay_quota: 20,
+            service_down_time_secs: 180,
         }
     }
 }
@@ -199,11 +204,23 @@ pub async fn serve(
         drivers.clone(),
         pki,
         quotas.clone(),
-        policy,
+        policy.clone(),
         config.default_create_timeout,
     );
 
+    let services = app::MagnumServices::new(
+        bus.clone(),
+        policy,
+        Duration::from_secs(config.service_down_time_secs),
+    );
+
     let mut workers = tokio::task::JoinSet::new();
+    let presence = magnum_bus::presence::spawn(
+        magnum_bus::presence::Registry::Bus(bus.clone()),
+        "magnum-bay-svc",
+        magnum_bus::presence::REPORT_INTERVAL,
+        background.clone(),
+    );
     if config.worker.enabled {
         let holder = format!(
             "bay-svc-{}-{}",
@@ -252,6 +269,9 @@ pub async fn serve(
             bays,
         )))
         .add_service(QuotaServiceServer::new(grpc::QuotaApi::new(quotas)))
+        .add_service(MagnumServiceServiceServer::new(
+            grpc::MagnumServiceApi::new(services),
+        ))
         .serve(listener, shutdown)
         .await;
 
@@ -260,6 +280,9 @@ pub async fn serve(
         if let Err(error) = joined {
             tracing::error!(%error, "a bay-svc worker task failed");
         }
+    }
+    if let Err(error) = presence.await {
+        tracing::error!(%error, "the heartbeat task failed");
     }
     if let Err(error) = relay_task.await {
         tracing::error!(%error, "outbox relay task failed");

@@ -147,6 +147,12 @@ pub async fn serve(
     );
 
     let background = shutdown.child_token();
+    let presence = magnum_bus::presence::spawn(
+        magnum_bus::presence::Registry::Bus(bus.clone()),
+        "magnum-container-svc",
+        magnum_bus::presence::REPORT_INTERVAL,
+        background.clone(),
+    );
     let deletions = tokio::spawn(events::run_bay_deletions(
         bus,
         containers.clone(),
@@ -168,7 +174,11 @@ pub async fn serve(
         .await;
 
     background.cancel();
-    for (task, name) in [(deletions, "bay deletions"), (sweeper, "sweeper")] {
+    for (task, name) in [
+        (deletions, "bay deletions"),
+        (sweeper, "sweeper"),
+        (presence, "heartbeat"),
+    ] {
         if let Err(error) = task.await {
             tracing::error!(%error, "{name} task failed");
         }

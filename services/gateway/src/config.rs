@@ -28,6 +28,8 @@ pub struct Config {
     /// Public Keystone URL announced on 401 answers (`WWW-Authenticate: Keystone
     /// uri="..."`, as keystonemiddleware does); none when unset.
     pub www_authenticate_uri: Option<String>,
+    /// Where the gateway's heartbeats go (`/v1/mservices`); it serves while it is down.
+    pub bus: magnum_bus::BusConfig,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             max_limit: 1000,
             auth: AuthClientConfig::default(),
             www_authenticate_uri: None,
+            bus: magnum_bus::BusConfig::default(),
         }
     }
 }

@@ -90,10 +90,22 @@ pub async fn serve(
             tracing::debug!(%error, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(state))
+    let background = shutdown.child_token();
+    let presence = magnum_bus::presence::spawn(
+        magnum_bus::presence::Registry::Config(config.bus.clone()),
+        "magnum-gateway",
+        magnum_bus::presence::REPORT_INTERVAL,
+        background.clone(),
+    );
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
-        .map_err(|source| Error::Serve { address, source })?;
+        .map_err(|source| Error::Serve { address, source });
+    background.cancel();
+    if let Err(error) = presence.await {
+        tracing::error!(%error, "the heartbeat task failed");
+    }
+    served?;
     tracing::info!("gateway stopped");
     Ok(())
 }

@@ -9,7 +9,7 @@ async fn main() -> ExitCode {
     magnum_grpc::entrypoint::run_service::<gateway::Config, _, _, _>(
         "gateway",
         "gateway",
-        &["auth"],
+        &["auth", "bus"],
         gateway::run,
     )
     .await

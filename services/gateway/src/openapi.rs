@@ -11,7 +11,7 @@ use crate::error::{ErrorDocument, ErrorEntry};
 use crate::links::Link;
 use crate::routes::{
     Accepted, baymodels, bays, certificates, clusters, clustertemplates, containers, kubernetes,
-    nodegroups, nodes, quotas, stats,
+    mservices, nodegroups, nodes, quotas, stats,
 };
 use crate::versions;
 
@@ -96,6 +96,7 @@ image, compute or network service, so they are not checked against one."
         clusters::remove,
         clusters::resize,
         clusters::upgrade,
+        mservices::list,
         nodegroups::list,
         nodegroups::show,
         nodegroups::create,
@@ -170,6 +171,8 @@ image, compute or network service, so they are not checked against one."
         clustertemplates::ClusterTemplateCollection,
         clusters::ClusterView,
         clusters::ClusterCollection,
+        mservices::MagnumServiceView,
+        mservices::MagnumServiceCollection,
         nodegroups::NodeGroupView,
         nodegroups::NodeGroupCollection,
         quotas::QuotaView,
@@ -210,6 +213,7 @@ image, compute or network service, so they are not checked against one."
         (name = "rcs", description = "Kubernetes replication controllers on kubernetes bays; a patch of /replicas scales."),
         (name = "clustertemplates", description = "Cluster templates: the modern name of baymodels (the same records)."),
         (name = "clusters", description = "Clusters: the modern name of bays (the same records); changes answer 202 `{\"uuid\"}`."),
+        (name = "mservices", description = "Every service replica and whether its heartbeats keep coming (admins)."),
         (name = "nodegroups", description = "A cluster's default master and worker groups (1.9+)."),
         (name = "quotas", description = "How many clusters a project may have; enforced on create."),
         (name = "stats", description = "Cluster and node totals of a project."),

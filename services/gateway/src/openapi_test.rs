@@ -40,6 +40,7 @@ fn describes_every_route_and_the_input_schema() {
             &["get", "patch", "delete"],
         ),
         ("/v1/stats", &["get"]),
+        ("/v1/mservices", &["get"]),
         ("/v1/containers", &["get", "post"]),
         ("/v1/containers/detail", &["get"]),
         ("/v1/containers/{ident}", &["get", "patch", "delete"]),
@@ -76,7 +77,7 @@ fn describes_every_route_and_the_input_schema() {
     }
     assert_eq!(
         paths.len(),
-        50,
+        51,
         "undocumented or stale paths: {:?}",
         paths.keys()
     );

@@ -8,6 +8,7 @@ pub mod clusters;
 pub mod clustertemplates;
 pub mod containers;
 pub mod kubernetes;
+pub mod mservices;
 pub mod nodegroups;
 pub mod nodes;
 pub mod quotas;
@@ -34,6 +35,7 @@ pub const COLLECTIONS: &[&str] = &[
     kubernetes::Kind::Pod.collection(),
     kubernetes::Kind::Service.collection(),
     kubernetes::Kind::Rc.collection(),
+    mservices::COLLECTION,
     nodes::COLLECTION,
     quotas::COLLECTION,
     stats::COLLECTION,
@@ -49,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(clustertemplates::router())
         .merge(containers::router())
         .merge(kubernetes::router())
+        .merge(mservices::router())
         .merge(nodegroups::router())
         .merge(nodes::router())
         .merge(quotas::router())

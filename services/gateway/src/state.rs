@@ -9,6 +9,7 @@ use magnum_grpc::Authenticator;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use magnum_proto::bay::v1::certificate_service_client::CertificateServiceClient;
+use magnum_proto::bay::v1::magnum_service_service_client::MagnumServiceServiceClient;
 use magnum_proto::bay::v1::node_service_client::NodeServiceClient;
 use magnum_proto::bay::v1::quota_service_client::QuotaServiceClient;
 use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
@@ -33,6 +34,7 @@ struct Shared {
     certificates: CertificateServiceClient<Channel>,
     nodes: NodeServiceClient<Channel>,
     quotas: QuotaServiceClient<Channel>,
+    magnum_services: MagnumServiceServiceClient<Channel>,
     containers: ContainerServiceClient<Channel>,
     pods: PodServiceClient<Channel>,
     coe_services: CoeServiceServiceClient<Channel>,
@@ -62,7 +64,8 @@ impl AppState {
                 bays: BayServiceClient::new(bay.clone()),
                 certificates: CertificateServiceClient::new(bay.clone()),
                 nodes: NodeServiceClient::new(bay.clone()),
-                quotas: QuotaServiceClient::new(bay),
+                quotas: QuotaServiceClient::new(bay.clone()),
+                magnum_services: MagnumServiceServiceClient::new(bay),
                 containers: ContainerServiceClient::new(container),
                 pods: PodServiceClient::new(k8s.clone()),
                 coe_services: CoeServiceServiceClient::new(k8s.clone()),
@@ -111,6 +114,11 @@ impl AppState {
     /// A client for bay-svc's quotas (same channel as the baymodels).
     pub fn quotas(&self) -> QuotaServiceClient<Channel> {
         self.inner.quotas.clone()
+    }
+
+    /// A client for bay-svc's view of the service registry (same channel as the baymodels).
+    pub fn magnum_services(&self) -> MagnumServiceServiceClient<Channel> {
+        self.inner.magnum_services.clone()
     }
 
     /// A client for container-svc's containers.

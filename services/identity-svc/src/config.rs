@@ -48,6 +48,8 @@ pub struct Config {
     pub noauth: NoAuthConfig,
     /// How to reach Keystone in keystone mode.
     pub keystone: KeystoneConfig,
+    /// Where identity-svc's heartbeats go (`/v1/mservices`); it serves while it is down.
+    pub bus: magnum_bus::BusConfig,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             profile: Profile::Development,
             noauth: NoAuthConfig::default(),
             keystone: KeystoneConfig::default(),
+            bus: magnum_bus::BusConfig::default(),
         }
     }
 }
@@ -86,6 +89,7 @@ struct RawConfig {
     profile: Profile,
     noauth: NoAuthConfig,
     keystone: KeystoneConfig,
+    bus: magnum_bus::BusConfig,
 }
 
 impl Default for RawConfig {
@@ -96,6 +100,7 @@ impl Default for RawConfig {
             profile,
             noauth,
             keystone,
+            bus,
         } = Config::default();
         Self {
             listen,
@@ -103,6 +108,7 @@ impl Default for RawConfig {
             profile,
             noauth,
             keystone,
+            bus,
         }
     }
 }
@@ -117,6 +123,7 @@ impl TryFrom<RawConfig> for Config {
             profile: raw.profile,
             noauth: raw.noauth,
             keystone: raw.keystone,
+            bus: raw.bus,
         };
         config.validate()?;
         Ok(config)

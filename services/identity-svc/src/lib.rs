@@ -71,10 +71,22 @@ pub async fn serve(
             });
         }
     }
+    let background = shutdown.child_token();
+    let presence = magnum_bus::presence::spawn(
+        magnum_bus::presence::Registry::Config(config.bus.clone()),
+        "magnum-identity-svc",
+        magnum_bus::presence::REPORT_INTERVAL,
+        background.clone(),
+    );
     // identity-svc is the one that validates: it does not authenticate its own callers.
-    GrpcServer::new(None)
+    let served = GrpcServer::new(None)
         .add_service(IdentityServiceServer::new(grpc::IdentityGrpc::new(backend)))
         .serve(listener, shutdown)
-        .await?;
+        .await;
+    background.cancel();
+    if let Err(error) = presence.await {
+        tracing::error!(%error, "the heartbeat task failed");
+    }
+    served?;
     Ok(())
 }

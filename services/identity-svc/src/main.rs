@@ -2,5 +2,6 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    magnum_grpc::entrypoint::run_service("identity-svc", "identity", &[], identity_svc::run).await
+    magnum_grpc::entrypoint::run_service("identity-svc", "identity", &["bus"], identity_svc::run)
+        .await
 }

@@ -144,6 +144,12 @@ pub async fn serve(
     );
 
     let background = shutdown.child_token();
+    let presence = magnum_bus::presence::spawn(
+        magnum_bus::presence::Registry::Bus(bus.clone()),
+        "magnum-k8s-svc",
+        magnum_bus::presence::REPORT_INTERVAL,
+        background.clone(),
+    );
     let deletions = {
         let objects = objects.clone();
         tokio::spawn(magnum_bay_client::deletions::consume(
@@ -167,8 +173,10 @@ pub async fn serve(
         .await;
 
     background.cancel();
-    if let Err(error) = deletions.await {
-        tracing::error!(%error, "bay deletions task failed");
+    for (task, name) in [(deletions, "bay deletions"), (presence, "heartbeat")] {
+        if let Err(error) = task.await {
+            tracing::error!(%error, "{name} task failed");
+        }
     }
     if let Err(error) = db.close().await {
         tracing::warn!(%error, "closing the database failed");

@@ -31,8 +31,8 @@ impl MeshConfig {
     pub fn load(loader: &Loader) -> anyhow::Result<Self> {
         // The same top-level tables each service binary takes as defaults (its main.rs).
         Ok(Self {
-            gateway: loader.service_section("gateway", &["auth"])?,
-            identity: loader.service_section("identity", &[])?,
+            gateway: loader.service_section("gateway", &["auth", "bus"])?,
+            identity: loader.service_section("identity", &["bus"])?,
             bay: loader.service_section("bay", &["auth", "bus", "policy", "swarm"])?,
             k8s: loader.service_section("k8s", &["auth", "bus", "policy"])?,
             container: loader.service_section("container", &["auth", "bus", "policy", "swarm"])?,

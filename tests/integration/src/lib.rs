@@ -72,6 +72,8 @@ pub fn mesh_config(storage: Storage, nats: bool) -> MeshConfig {
     };
     config.bay.bus = config.bus.clone();
     config.container.bus = config.bus.clone();
+    config.gateway.bus = config.bus.clone();
+    config.identity.bus = config.bus.clone();
     config.container.database = match &config.bay.database {
         db if db.url.starts_with("sqlite://") => magnum_db::DatabaseConfig {
             url: db.url.replace("bay.db", "container.db"),

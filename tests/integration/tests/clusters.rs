@@ -456,3 +456,45 @@ async fn quotas_are_enforced_on_create() {
     }
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn mservices_lists_every_service_of_the_mesh() {
+    let mesh = TestMesh::start().await;
+    let listed = wait_for(
+        &mesh,
+        "/v1/mservices",
+        &ADMIN,
+        Duration::from_secs(20),
+        |response| {
+            response.body["mservices"]
+                .as_array()
+                .is_some_and(|services| services.len() == 5)
+        },
+    )
+    .await;
+    let mut binaries: Vec<&str> = listed.body["mservices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|service| {
+            assert_eq!(service["state"], "up", "{service}");
+            assert_eq!(service["disabled"], false);
+            assert!(service["id"].as_i64().unwrap() > 0);
+            service["binary"].as_str().unwrap()
+        })
+        .collect();
+    binaries.sort_unstable();
+    assert_eq!(
+        binaries,
+        [
+            "magnum-bay-svc",
+            "magnum-container-svc",
+            "magnum-gateway",
+            "magnum-identity-svc",
+            "magnum-k8s-svc"
+        ]
+    );
+    let refused = mesh.call(Method::GET, "/v1/mservices", &ALICE, None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    mesh.stop().await;
+}

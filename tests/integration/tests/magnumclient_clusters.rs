@@ -108,6 +108,12 @@ async fn magnum_cli_manages_clusters(cli: &MagnumCli, suffix: &str) {
     assert!(rotated.contains("BEGIN CERTIFICATE"), "{rotated}");
     assert_ne!(rotated, ca, "a new CA after ca-rotate");
 
+    let services = cli.ok(&["service-list"]).await;
+    for binary in ["magnum-bay-svc", "magnum-gateway", "magnum-k8s-svc"] {
+        assert!(services.contains(binary), "{binary}: {services}");
+    }
+    assert!(services.contains("up"), "{services}");
+
     let stats = cli.ok(&["stats-list"]).await;
     assert!(stats.contains("clusters"), "{stats}");
 
@@ -343,6 +349,16 @@ async fn openstack_coe_5_0_manages_clusters_and_node_groups() {
     assert!(
         stats.contains("clusters") && stats.contains('1') && stats.contains('3'),
         "one cluster of one master and two workers: {stats}"
+    );
+
+    let services = cli.json(&["coe", "service", "list", "-f", "json"]).await;
+    assert!(
+        services
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|service| service["binary"] == "magnum-container-svc" && service["state"] == "up"),
+        "{services}"
     );
 
     cli.ok(&["coe", "cluster", "delete", "clu-5"]).await;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use magnum_bus::outbox::{self, Relay, entity};
+use magnum_bus::presence::Heartbeat;
 use magnum_bus::{
     Bus, BusConfig, BusError, ConsumerSpec, Delivery, Message, MessageStream, Subscription, connect,
 };
@@ -69,6 +70,7 @@ macro_rules! conformance_suite {
             watch_honours_its_filter,
             watching_operations_is_refused,
             dropped_and_idle_watches_do_not_block_publishing,
+            heartbeats_replace_each_other_and_can_be_forgotten,
         );
         $crate::conformance_suite!(@db $new_bus;
             outbox_commit_is_published_once,
@@ -691,6 +693,18 @@ impl Bus for PublishThenFail {
     async fn subscribe(&self, filter_subject: &str) -> Result<MessageStream, BusError> {
         self.0.subscribe(filter_subject).await
     }
+
+    async fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<(), BusError> {
+        self.0.record_heartbeat(heartbeat).await
+    }
+
+    async fn forget_heartbeat(&self, key: &str) -> Result<(), BusError> {
+        self.0.forget_heartbeat(key).await
+    }
+
+    async fn heartbeats(&self) -> Result<Vec<Heartbeat>, BusError> {
+        self.0.heartbeats().await
+    }
 }
 
 /// Counts publishes that reach the bus.
@@ -709,6 +723,18 @@ impl Bus for Counting {
 
     async fn subscribe(&self, filter_subject: &str) -> Result<MessageStream, BusError> {
         self.0.subscribe(filter_subject).await
+    }
+
+    async fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<(), BusError> {
+        self.0.record_heartbeat(heartbeat).await
+    }
+
+    async fn forget_heartbeat(&self, key: &str) -> Result<(), BusError> {
+        self.0.forget_heartbeat(key).await
+    }
+
+    async fn heartbeats(&self) -> Result<Vec<Heartbeat>, BusError> {
+        self.0.heartbeats().await
     }
 }
 
@@ -830,4 +856,31 @@ pub async fn outbox_concurrent_relays_publish_each_row_once(t: TestBus) {
     }
     assert_eq!(got.len(), ROWS);
     db.cleanup().await;
+}
+
+pub async fn heartbeats_replace_each_other_and_can_be_forgotten(t: TestBus) {
+    let mut gateway = Heartbeat::first("magnum-gateway");
+    let bay = Heartbeat::first("magnum-bay-svc");
+    assert_ne!(gateway.key, bay.key);
+    assert!(gateway.id > 0);
+    t.bus.record_heartbeat(&gateway).await.unwrap();
+    t.bus.record_heartbeat(&bay).await.unwrap();
+    gateway.report_count = 7;
+    t.bus.record_heartbeat(&gateway).await.unwrap();
+    let mut beats = t.bus.heartbeats().await.unwrap();
+    beats.sort_by(|a, b| a.binary.cmp(&b.binary));
+    assert_eq!(
+        beats,
+        vec![bay.clone(), gateway.clone()],
+        "the latest beat of each"
+    );
+    // Another connection to the same bus sees the same registry.
+    let other = magnum_bus::connect(&t.config).await.unwrap();
+    assert_eq!(other.heartbeats().await.unwrap().len(), 2);
+    t.bus.forget_heartbeat(&gateway.key).await.unwrap();
+    t.bus
+        .forget_heartbeat("magnum-gateway.never.seen")
+        .await
+        .unwrap();
+    assert_eq!(t.bus.heartbeats().await.unwrap(), vec![bay]);
 }

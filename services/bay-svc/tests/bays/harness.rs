@@ -56,6 +56,7 @@ impl Drop for StreamCleanup {
                     for stream in ["MAGNUM_OPS", "MAGNUM_EVENTS"] {
                         let _ = js.delete_stream(format!("{upper}_{stream}")).await;
                     }
+                    let _ = js.delete_key_value(format!("{upper}_SERVICES")).await;
                 }
             });
         })

@@ -13,4 +13,5 @@ mod harness;
 mod lifecycle;
 mod operations;
 mod quotas;
+mod services;
 mod watch;
