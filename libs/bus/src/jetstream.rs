@@ -516,10 +516,21 @@ impl JetStreamSubscription {
     }
 
     fn delivery(&self, message: js::Message) -> Result<Delivery, String> {
-        let attempt = message
+        let info = message
             .info()
-            .map(|info| u64::try_from(info.delivered).unwrap_or(1))
             .map_err(|e| format!("not a JetStream delivery: {e}"))?;
+        let attempt = u64::try_from(info.delivered).unwrap_or(1);
+        // Bus lag: how long the message waited, and how many wait behind it.
+        let waited_ns = chrono::Utc::now()
+            .timestamp_nanos_opt()
+            .map(i128::from)
+            .unwrap_or_default()
+            - info.published.unix_timestamp_nanos();
+        let consumer = self.spec.durable.clone();
+        metrics::histogram!("magnum_bus_delivery_lag_seconds", "consumer" => consumer.clone())
+            .record((waited_ns.max(0) as f64) / 1e9);
+        metrics::gauge!("magnum_bus_consumer_pending_messages", "consumer" => consumer)
+            .set(info.pending as f64);
         let (message, acker) = message.split();
         Ok(Delivery::new(
             to_message(&self.bus.inner.prefix, message),

@@ -38,7 +38,8 @@ use magnum_common::error::ErrorChain;
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    DeriveIden, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    DeriveIden, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    TransactionTrait,
 };
 use sea_orm_migration::schema::{blob, string, text, timestamp_with_time_zone};
 use sea_orm_migration::sea_query::{Index, Table};
@@ -264,8 +265,11 @@ impl Relay {
                 Ok(Ok(published)) => {
                     if published > 0 {
                         debug!(published, "outbox rows published");
+                        metrics::counter!("magnum_outbox_published_messages_total")
+                            .increment(u64::try_from(published).unwrap_or(u64::MAX));
                     }
                     failures = 0;
+                    self.record_depth().await;
                 }
                 Ok(Err(error)) => {
                     failures = failures.saturating_add(1);
@@ -292,6 +296,14 @@ impl Relay {
             }
         }
         debug!("outbox relay stopped");
+    }
+
+    /// `magnum_outbox_pending_messages`: rows still waiting (new ones since the pass).
+    async fn record_depth(&self) {
+        match entity::Entity::find().count(&self.db).await {
+            Ok(pending) => metrics::gauge!("magnum_outbox_pending_messages").set(pending as f64),
+            Err(error) => debug!(%error, "cannot count the outbox"),
+        }
     }
 
     /// One batch: returns (rows read, rows published).

@@ -124,7 +124,9 @@ impl Authenticator {
             user_id: credentials.user_id.clone(),
             roles: credentials.roles.clone(),
         };
-        let verdict = match self.cache.get(&key).await {
+        let cached = self.cache.get(&key).await;
+        magnum_telemetry::metrics::cache_lookup("caller_identities", cached.is_some());
+        let verdict = match cached {
             Some(verdict) => verdict,
             None => {
                 let verdict = self.ask(&credentials).await?;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client;
 pub mod entrypoint;
 pub mod metadata;
+pub mod metrics;
 pub mod server;
 
 pub use auth::{AuthClientConfig, Authenticator, Credentials};
@@ -32,6 +33,12 @@ pub enum GrpcError {
     },
     #[error("gRPC server failed")]
     Serve(#[source] tonic::transport::Error),
+    #[error("cannot serve metrics on {listen}")]
+    MetricsListen {
+        listen: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl magnum_common::ServiceError for GrpcError {

@@ -20,7 +20,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use crate::auth::{Authenticator, Credentials};
-use crate::{GrpcError, metadata};
+use crate::{GrpcError, metadata, metrics};
 
 /// Builds and runs one service's gRPC server.
 pub struct GrpcServer {
@@ -179,6 +179,7 @@ where
         }
         let span = tracing::info_span!("grpc", method = %path, request_id = %request_id, project_id = tracing::field::Empty);
         magnum_telemetry::set_parent_from_headers(&span, request.headers());
+        let started = std::time::Instant::now();
         Box::pin(
             async move {
                 if let Some(authenticator) = authenticator {
@@ -188,10 +189,22 @@ where
                             tracing::Span::current().record("project_id", ctx.project_id.as_str());
                             request.extensions_mut().insert(ctx);
                         }
-                        Err(status) => return Ok(status.into_http()),
+                        Err(status) => {
+                            let code = metrics::code_name(status.code());
+                            metrics::record_call(&path, code, started);
+                            return Ok(status.into_http());
+                        }
                     }
                 }
-                inner.call(request).await
+                let response = inner.call(request).await?;
+                // Failures are trailers-only responses with the status in the headers; a
+                // success puts it in the trailers, after this point.
+                let code = response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|value| value.to_str().ok());
+                metrics::record_call(&path, metrics::code_name(metrics::code_of(code)), started);
+                Ok(response)
             }
             .instrument(span),
         )

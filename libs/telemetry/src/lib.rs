@@ -3,6 +3,8 @@
 //! propagates (W3C `traceparent`) through gRPC metadata and bus message headers, so one
 //! trace spans REST -> gRPC -> bus -> worker.
 
+pub mod metrics;
+
 use std::collections::BTreeMap;
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};

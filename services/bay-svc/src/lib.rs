@@ -44,6 +44,8 @@ pub use worker::{HealthConfig, WorkerConfig};
 pub struct Config {
     /// gRPC listen address.
     pub listen: SocketAddr,
+    /// Where Prometheus scrapes `GET /metrics` (HTTP); none when unset.
+    pub metrics_listen: Option<SocketAddr>,
     /// Where the baymodels, bays, nodes (and the outbox) live.
     pub database: DatabaseConfig,
     /// The bus: operations to the workers, events to the mesh.
@@ -97,6 +99,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 9521)),
+            metrics_listen: None,
             database: DatabaseConfig {
                 url: "sqlite://data/bay.db".to_owned(),
                 schema: "bay".to_owned(),
@@ -175,6 +178,8 @@ pub async fn serve(
 
     // Background work stops when the server has drained.
     let background = shutdown.child_token();
+    let metrics_endpoint =
+        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
     let relay = magnum_bus::outbox::Relay::new(db.clone(), bus.clone());
     let notifier = relay.notifier();
     let relay_task = relay.spawn(background.clone());
@@ -276,6 +281,11 @@ pub async fn serve(
         .await;
 
     background.cancel();
+    if let Some(endpoint) = metrics_endpoint
+        && let Err(error) = endpoint.await
+    {
+        tracing::error!(%error, "the metrics endpoint task failed");
+    }
     while let Some(joined) = workers.join_next().await {
         if let Err(error) = joined {
             tracing::error!(%error, "a bay-svc worker task failed");

@@ -136,15 +136,17 @@ impl Engines {
     /// The state of every container of ours on `node`, at most `status_max_age` old (one
     /// question per engine however many ask at once).
     pub async fn snapshot(&self, node: &str) -> Result<Arc<Snapshot>> {
-        self.snapshots
-            .try_get_with(node.to_owned(), async {
-                self.take_snapshot(node).await.map(Arc::new)
-            })
+        let entry = self
+            .snapshots
+            .entry(node.to_owned())
+            .or_try_insert_with(async { self.take_snapshot(node).await.map(Arc::new) })
             .await
             .map_err(|error| match error.as_ref() {
                 Error::UnknownEngine(node) => Error::UnknownEngine(node.clone()),
                 other => Error::EngineUnavailable(other.to_string()),
-            })
+            })?;
+        magnum_telemetry::metrics::cache_lookup("engine_snapshots", !entry.is_fresh());
+        Ok(entry.into_value())
     }
 
     async fn take_snapshot(&self, node: &str) -> Result<Snapshot> {

@@ -38,6 +38,8 @@ pub use error::{Error, Result};
 pub struct Config {
     /// gRPC listen address.
     pub listen: SocketAddr,
+    /// Where Prometheus scrapes `GET /metrics` (HTTP); none when unset.
+    pub metrics_listen: Option<SocketAddr>,
     /// Where the container records live.
     pub database: DatabaseConfig,
     /// The bus: bay deletions arrive on it.
@@ -72,6 +74,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 9523)),
+            metrics_listen: None,
             database: DatabaseConfig {
                 url: "sqlite://data/container.db".to_owned(),
                 schema: "container".to_owned(),
@@ -147,6 +150,8 @@ pub async fn serve(
     );
 
     let background = shutdown.child_token();
+    let metrics_endpoint =
+        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
     let presence = magnum_bus::presence::spawn(
         magnum_bus::presence::Registry::Bus(bus.clone()),
         "magnum-container-svc",
@@ -174,6 +179,11 @@ pub async fn serve(
         .await;
 
     background.cancel();
+    if let Some(endpoint) = metrics_endpoint
+        && let Err(error) = endpoint.await
+    {
+        tracing::error!(%error, "the metrics endpoint task failed");
+    }
     for (task, name) in [
         (deletions, "bay deletions"),
         (sweeper, "sweeper"),

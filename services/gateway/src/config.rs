@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 pub struct Config {
     /// HTTP listen address (Magnum's port is 9511).
     pub listen: String,
+    /// Where Prometheus scrapes `GET /metrics` (HTTP, apart from the API); none when unset.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// bay-svc's gRPC endpoint (baymodels, bays, nodes, certificates).
     pub bay_url: String,
     /// k8s-svc's gRPC endpoint (pods, services, replication controllers).
@@ -36,6 +38,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "0.0.0.0:9511".to_owned(),
+            metrics_listen: None,
             bay_url: "http://127.0.0.1:9521".to_owned(),
             k8s_url: "http://127.0.0.1:9522".to_owned(),
             container_url: "http://127.0.0.1:9523".to_owned(),

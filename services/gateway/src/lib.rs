@@ -14,6 +14,7 @@ pub mod config;
 pub mod envelope;
 pub mod error;
 pub mod links;
+pub mod metrics;
 pub mod microversion;
 pub mod openapi;
 pub mod pagination;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(resources)
         .fallback(not_found)
         .layer(middleware::from_fn(microversion::negotiate_layer))
+        .layer(middleware::from_fn(metrics::track))
         .with_state(state);
     // Paths are normalised before routing, so this wraps the routed service rather than
     // being a layer of it (router layers run after the route is chosen).
@@ -91,6 +93,8 @@ pub async fn serve(
         }
     });
     let background = shutdown.child_token();
+    let metrics_endpoint =
+        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
     let presence = magnum_bus::presence::spawn(
         magnum_bus::presence::Registry::Config(config.bus.clone()),
         "magnum-gateway",
@@ -102,6 +106,11 @@ pub async fn serve(
         .await
         .map_err(|source| Error::Serve { address, source });
     background.cancel();
+    if let Some(endpoint) = metrics_endpoint
+        && let Err(error) = endpoint.await
+    {
+        tracing::error!(%error, "the metrics endpoint task failed");
+    }
     if let Err(error) = presence.await {
         tracing::error!(%error, "the heartbeat task failed");
     }

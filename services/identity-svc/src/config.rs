@@ -40,6 +40,8 @@ pub enum Profile {
 pub struct Config {
     /// gRPC listen address (default `0.0.0.0:9520`).
     pub listen: SocketAddr,
+    /// Where Prometheus scrapes `GET /metrics` (HTTP); none when unset.
+    pub metrics_listen: Option<SocketAddr>,
     /// `noauth` (default, development only) or `keystone`.
     pub mode: Mode,
     /// `development` (default) or `production`.
@@ -56,6 +58,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 9520)),
+            metrics_listen: None,
             mode: Mode::Noauth,
             profile: Profile::Development,
             noauth: NoAuthConfig::default(),
@@ -85,6 +88,7 @@ impl Config {
 #[serde(default, deny_unknown_fields)]
 struct RawConfig {
     listen: SocketAddr,
+    metrics_listen: Option<SocketAddr>,
     mode: Mode,
     profile: Profile,
     noauth: NoAuthConfig,
@@ -96,6 +100,7 @@ impl Default for RawConfig {
     fn default() -> Self {
         let Config {
             listen,
+            metrics_listen,
             mode,
             profile,
             noauth,
@@ -104,6 +109,7 @@ impl Default for RawConfig {
         } = Config::default();
         Self {
             listen,
+            metrics_listen,
             mode,
             profile,
             noauth,
@@ -119,6 +125,7 @@ impl TryFrom<RawConfig> for Config {
     fn try_from(raw: RawConfig) -> Result<Self, Self::Error> {
         let config = Self {
             listen: raw.listen,
+            metrics_listen: raw.metrics_listen,
             mode: raw.mode,
             profile: raw.profile,
             noauth: raw.noauth,

@@ -221,7 +221,7 @@ impl KeystoneValidator {
             .map_err(|fault| IdentityError::Unavailable((*fault).clone()))?;
         if !entry.is_fresh() {
             inner.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("magnum_identity_token_cache_hits_total").increment(1);
+            magnum_telemetry::metrics::cache_lookup("keystone_tokens", true);
         }
         match entry.into_value() {
             Verdict::Valid { identity, .. } => Ok((*identity).clone()),
@@ -260,7 +260,7 @@ impl Inner {
     /// The uncached path: one validation, and on 401 one new login and one retry.
     async fn ask(&self, token: &str) -> Result<Verdict, KeystoneFault> {
         self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("magnum_identity_token_cache_misses_total").increment(1);
+        magnum_telemetry::metrics::cache_lookup("keystone_tokens", false);
         let service = self.service_token().await?;
         match self.check(token, &service).await? {
             Checked::Verdict(verdict) => Ok(verdict),

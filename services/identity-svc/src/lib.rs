@@ -72,6 +72,8 @@ pub async fn serve(
         }
     }
     let background = shutdown.child_token();
+    let metrics_endpoint =
+        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
     let presence = magnum_bus::presence::spawn(
         magnum_bus::presence::Registry::Config(config.bus.clone()),
         "magnum-identity-svc",
@@ -84,6 +86,11 @@ pub async fn serve(
         .serve(listener, shutdown)
         .await;
     background.cancel();
+    if let Some(endpoint) = metrics_endpoint
+        && let Err(error) = endpoint.await
+    {
+        tracing::error!(%error, "the metrics endpoint task failed");
+    }
     if let Err(error) = presence.await {
         tracing::error!(%error, "the heartbeat task failed");
     }

@@ -54,10 +54,14 @@ impl KubeClusters {
     }
 
     async fn client(&self, access: &BayAccess) -> Result<Client> {
-        self.clients
-            .try_get_with(access.clone(), async { self.connect(access) })
+        let entry = self
+            .clients
+            .entry(access.clone())
+            .or_try_insert_with(async { self.connect(access) })
             .await
-            .map_err(|error| Error::ClusterConfig(error.to_string()))
+            .map_err(|error| Error::ClusterConfig(error.to_string()))?;
+        magnum_telemetry::metrics::cache_lookup("kubernetes_clients", !entry.is_fresh());
+        Ok(entry.into_value())
     }
 
     fn connect(&self, access: &BayAccess) -> Result<Client> {
@@ -221,26 +225,26 @@ impl Cluster for KubeClusters {
 
     async fn snapshot(&self, access: &BayAccess, kind: Kind) -> Result<Snapshot> {
         let key = (access.bay_uuid, kind);
-        self.snapshots
-            .try_get_with(key, async {
-                self.take_snapshot(access, kind).await.map(Arc::new)
-            })
+        let entry = self
+            .snapshots
+            .entry(key)
+            .or_try_insert_with(async { self.take_snapshot(access, kind).await.map(Arc::new) })
             .await
-            .map(|snapshot| snapshot.as_ref().clone())
             .map_err(|error| match error.as_ref() {
                 Error::Kubernetes { status, message } => Error::Kubernetes {
                     status: *status,
                     message: message.clone(),
                 },
                 other => Error::ClusterUnavailable(other.to_string()),
-            })
+            })?;
+        magnum_telemetry::metrics::cache_lookup("kubernetes_snapshots", !entry.is_fresh());
+        Ok(entry.into_value().as_ref().clone())
     }
 
     async fn cached_snapshot(&self, bay: Uuid, kind: Kind) -> Option<Snapshot> {
-        self.snapshots
-            .get(&(bay, kind))
-            .await
-            .map(|snapshot| snapshot.as_ref().clone())
+        let cached = self.snapshots.get(&(bay, kind)).await;
+        magnum_telemetry::metrics::cache_lookup("kubernetes_snapshots", cached.is_some());
+        cached.map(|snapshot| snapshot.as_ref().clone())
     }
 
     async fn replace(

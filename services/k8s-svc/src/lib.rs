@@ -40,6 +40,8 @@ pub const DELETIONS_DURABLE: &str = "k8s-svc";
 pub struct Config {
     /// gRPC listen address.
     pub listen: SocketAddr,
+    /// Where Prometheus scrapes `GET /metrics` (HTTP); none when unset.
+    pub metrics_listen: Option<SocketAddr>,
     /// Where the object records live.
     pub database: DatabaseConfig,
     /// The bus: bay deletions arrive on it.
@@ -71,6 +73,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 9522)),
+            metrics_listen: None,
             database: DatabaseConfig {
                 url: "sqlite://data/k8s.db".to_owned(),
                 schema: "k8s".to_owned(),
@@ -144,6 +147,8 @@ pub async fn serve(
     );
 
     let background = shutdown.child_token();
+    let metrics_endpoint =
+        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
     let presence = magnum_bus::presence::spawn(
         magnum_bus::presence::Registry::Bus(bus.clone()),
         "magnum-k8s-svc",
@@ -173,6 +178,11 @@ pub async fn serve(
         .await;
 
     background.cancel();
+    if let Some(endpoint) = metrics_endpoint
+        && let Err(error) = endpoint.await
+    {
+        tracing::error!(%error, "the metrics endpoint task failed");
+    }
     for (task, name) in [(deletions, "bay deletions"), (presence, "heartbeat")] {
         if let Err(error) = task.await {
             tracing::error!(%error, "{name} task failed");

@@ -51,7 +51,14 @@ pub fn embedded_defaults(data_dir: &Path) -> Dict {
             .collect();
         root.insert(name.to_owned(), Value::from(dict));
     };
-    section("gateway", vec![("listen", Value::from("127.0.0.1:9511"))]);
+    // One process, one metrics registry: the gateway's endpoint shows every service.
+    section(
+        "gateway",
+        vec![
+            ("listen", Value::from("127.0.0.1:9511")),
+            ("metrics_listen", Value::from("127.0.0.1:9512")),
+        ],
+    );
     section("identity", vec![("listen", Value::from("127.0.0.1:9520"))]);
     let bay_db: Dict = [(
         "url".to_owned(),

@@ -166,11 +166,30 @@ impl Operations {
             );
         };
         let target = bay_ref(bay, operation);
+        let started = std::time::Instant::now();
+        let driven = self
+            .drive_with(driver.as_ref(), operation, bay, &target)
+            .await;
+        let outcome = match &driven.0 {
+            Outcome::Failed(_) => "failed",
+            _ => "succeeded",
+        };
+        record_driver_call(bay.coe.as_str(), operation.kind.as_str(), outcome, started);
+        driven
+    }
+
+    async fn drive_with(
+        &self,
+        driver: &dyn BayDriver,
+        operation: &Operation,
+        bay: &Bay,
+        target: &BayRef,
+    ) -> (Outcome, Option<Vec<u8>>) {
         match operation.kind {
-            OperationKind::Create => self.create(driver.as_ref(), bay, &target).await,
+            OperationKind::Create => self.create(driver, bay, target).await,
             OperationKind::Update => {
                 let current = provisioned(&bay.placement);
-                match driver.resize(&target, &current).await {
+                match driver.resize(target, &current).await {
                     Ok(resized) => provisioned_outcome(resized),
                     Err(error) => (Outcome::Failed(error.message().to_owned()), None),
                 }
@@ -178,7 +197,7 @@ impl Operations {
             OperationKind::Delete => {
                 let current =
                     (!bay.placement.driver_state.is_null()).then(|| provisioned(&bay.placement));
-                match driver.delete(&target, current.as_ref()).await {
+                match driver.delete(target, current.as_ref()).await {
                     Ok(()) => (Outcome::Deleted, None),
                     Err(error) => (Outcome::Failed(error.message().to_owned()), None),
                 }
@@ -391,26 +410,50 @@ impl HealthChecks {
                 .map(|node| (node.name.clone(), reason.clone()))
                 .collect()
         };
-        let unhealthy =
-            match tokio::time::timeout(self.timeout, driver.health(&target, &current)).await {
-                Ok(Ok(health)) => health
-                    .nodes
-                    .into_iter()
-                    .filter(|node| !node.healthy)
-                    .map(|node| {
-                        let reason = node.reason.unwrap_or_else(|| "unhealthy".to_owned());
-                        (node.name, reason)
-                    })
-                    .collect(),
-                Ok(Err(error)) => every_node(error.message().to_owned()),
-                Err(_) => every_node(format!(
-                    "health check timed out after {} s",
-                    self.timeout.as_secs()
-                )),
-            };
+        let started = std::time::Instant::now();
+        let checked = tokio::time::timeout(self.timeout, driver.health(&target, &current)).await;
+        let outcome = if matches!(checked, Ok(Ok(_))) {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        record_driver_call(bay.coe.as_str(), "health", outcome, started);
+        let unhealthy = match checked {
+            Ok(Ok(health)) => health
+                .nodes
+                .into_iter()
+                .filter(|node| !node.healthy)
+                .map(|node| {
+                    let reason = node.reason.unwrap_or_else(|| "unhealthy".to_owned());
+                    (node.name, reason)
+                })
+                .collect(),
+            Ok(Err(error)) => every_node(error.message().to_owned()),
+            Err(_) => every_node(format!(
+                "health check timed out after {} s",
+                self.timeout.as_secs()
+            )),
+        };
         if !unhealthy.is_empty() {
             tracing::warn!(?unhealthy, "bay unhealthy");
         }
         self.store.record_health(&bay.with_health(&unhealthy)).await
     }
+}
+
+/// `magnum_driver_call_duration_seconds{coe, operation, outcome}`: how long a bay
+/// driver took, by what it did and whether it worked.
+fn record_driver_call(
+    coe: &'static str,
+    operation: &'static str,
+    outcome: &'static str,
+    started: std::time::Instant,
+) {
+    metrics::histogram!(
+        "magnum_driver_call_duration_seconds",
+        "coe" => coe,
+        "operation" => operation,
+        "outcome" => outcome,
+    )
+    .record(started.elapsed().as_secs_f64());
 }
