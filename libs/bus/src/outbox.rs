@@ -46,7 +46,7 @@ use sea_orm_migration::sea_query::{Index, Table};
 use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use tracing::{debug, error, warn};
+use tracing::{Instrument, debug, error, warn};
 
 use crate::{Bus, BusError, Message, inject_trace_context, subject};
 
@@ -355,7 +355,8 @@ impl Relay {
             // bus panics) lets it through: "killed" must end the task, not be retried.
             std::panic::catch_unwind(|| fail::fail_point!("outbox-relay-before-publish"))
                 .map_err(Stop::Killed)?;
-            match self.bus.publish(row_message(row)).await {
+            let (message, span) = traced(row_message(row));
+            match self.bus.publish(message).instrument(span).await {
                 Ok(()) => published += 1,
                 // Only a hand-edited row gets here (enqueue checks what the bus checks);
                 // keeping it would block every row behind it forever.
@@ -385,6 +386,21 @@ impl From<BusError> for Stop {
     fn from(error: BusError) -> Self {
         Self::Failed(error)
     }
+}
+
+/// The message in an `outbox_publish` span, a child of the trace the row was written in;
+/// the message then carries this span's context, so its consumer continues from here.
+fn traced(mut message: Message) -> (Message, tracing::Span) {
+    let span = tracing::info_span!("outbox_publish", subject = %message.subject, id = %message.id);
+    magnum_telemetry::set_parent_from_map(&span, &message.headers);
+    let mut continued = BTreeMap::new();
+    span.in_scope(|| magnum_telemetry::inject_into_map(&mut continued));
+    // Without a tracing subscriber the span has no context: the row's own stays.
+    if continued.contains_key(crate::TRACEPARENT) {
+        message.headers.remove("tracestate");
+        message.headers.extend(continued);
+    }
+    (message, span)
 }
 
 fn row_message(row: entity::Model) -> Message {

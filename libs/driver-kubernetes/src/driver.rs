@@ -17,6 +17,7 @@ use magnum_bay_driver::{
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use crate::config::{KubernetesConfig, KubernetesConfigError};
 use crate::error::{CallError, from_kube};
@@ -213,7 +214,12 @@ impl KubernetesDriver {
         request: impl Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, CallError> {
         let timeout = Duration::from_secs(self.config.request_timeout_secs);
-        match tokio::time::timeout(timeout, request).await {
+        // One span per API call, so a bay's trace shows each call to the host cluster.
+        let span = tracing::info_span!("kubernetes", action = %action);
+        match tokio::time::timeout(timeout, request)
+            .instrument(span)
+            .await
+        {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(error)) => Err(from_kube(&self.server, action, error)),
             Err(_) => Err(CallError::Driver(DriverError::Unavailable(format!(

@@ -16,6 +16,7 @@ use futures::FutureExt as _;
 use http_body_util::BodyExt as _;
 use magnum_bay_driver::DriverError;
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::config::{EngineConfig, EngineEndpoint};
@@ -135,12 +136,16 @@ impl Engine {
         Ok(docker.with_request_modifier(with_check_duplicate))
     }
 
-    /// Runs one Docker call within the request timeout.
+    /// Runs one Docker call within the request timeout, in a `docker` span (so a bay's
+    /// trace shows each call to its engines).
     async fn bounded<T>(
         &self,
+        action: &'static str,
         call: impl Future<Output = Result<T, DockerError>>,
     ) -> Result<T, DockerError> {
+        let span = tracing::info_span!("docker", engine = %self.config.name, action);
         tokio::time::timeout(self.request_timeout, call)
+            .instrument(span)
             .await
             .unwrap_or(Err(DockerError::RequestTimeoutError))
     }
@@ -202,7 +207,7 @@ impl Engine {
         let options = ListNetworksOptionsBuilder::new()
             .filters(&HashMap::from([("label", vec![label])]))
             .build();
-        self.bounded(docker.list_networks(Some(options)))
+        self.bounded("list networks", docker.list_networks(Some(options)))
             .await
             .map_err(|err| self.failed("list networks", err))
     }
@@ -294,7 +299,10 @@ impl Engine {
             ])),
             ..Default::default()
         };
-        match self.bounded(docker.create_network(request)).await {
+        match self
+            .bounded("create network", docker.create_network(request))
+            .await
+        {
             Ok(_) => {
                 tracing::info!(engine = %self.config.name, network = %network_name(bay), "created bay network");
                 fail::fail_point!("swarm-create-after-network");
@@ -342,7 +350,7 @@ impl Engine {
             .filters(&filters)
             .build();
         let containers = self
-            .bounded(docker.list_containers(Some(options)))
+            .bounded("list containers", docker.list_containers(Some(options)))
             .await
             .map_err(|err| self.failed("list containers", err))?;
         for id in containers.into_iter().filter_map(|container| container.id) {
@@ -351,7 +359,10 @@ impl Engine {
                 .v(true)
                 .build();
             match self
-                .bounded(docker.remove_container(&id, Some(options)))
+                .bounded(
+                    "remove container",
+                    docker.remove_container(&id, Some(options)),
+                )
                 .await
             {
                 // Gone already, or being removed by a concurrent call.
@@ -369,7 +380,10 @@ impl Engine {
     /// Removes a network; already gone counts as removed.
     pub(crate) async fn remove_network(&self, network: &str) -> Result<(), DriverError> {
         let docker = self.client().await?;
-        match self.bounded(docker.remove_network(network)).await {
+        match self
+            .bounded("remove network", docker.remove_network(network))
+            .await
+        {
             Ok(())
             | Err(DockerError::DockerResponseServerError {
                 status_code: 404, ..

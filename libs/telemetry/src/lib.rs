@@ -69,16 +69,7 @@ impl Drop for TelemetryGuard {
 
 /// Installs the global subscriber. Call once, inside the Tokio runtime.
 pub fn init(service: &str, config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(directives) if !directives.is_empty() => EnvFilter::try_new(directives),
-        _ => EnvFilter::try_new(&config.log_filter),
-    }
-    .map_err(|e| TelemetryError::Filter(e.to_string()))?;
-
-    let resource = opentelemetry_sdk::Resource::builder()
-        .with_service_name(service.to_owned())
-        .build();
-    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    let mut builder = provider_builder(service);
     if std::env::var(OTLP_ENDPOINT_ENV).is_ok_and(|v| !v.is_empty()) {
         // The exporter reads the endpoint (and OTEL_EXPORTER_OTLP_* options) itself.
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -87,6 +78,39 @@ pub fn init(service: &str, config: &TelemetryConfig) -> Result<TelemetryGuard, T
             .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
         builder = builder.with_batch_exporter(exporter);
     }
+    install(service, config, builder)
+}
+
+/// [`init`] with spans handed to `exporter` as each ends (tests capture them in memory).
+pub fn init_with_span_exporter(
+    service: &str,
+    config: &TelemetryConfig,
+    exporter: impl opentelemetry_sdk::trace::SpanExporter + 'static,
+) -> Result<TelemetryGuard, TelemetryError> {
+    install(
+        service,
+        config,
+        provider_builder(service).with_simple_exporter(exporter),
+    )
+}
+
+fn provider_builder(service: &str) -> opentelemetry_sdk::trace::TracerProviderBuilder {
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service.to_owned())
+        .build();
+    SdkTracerProvider::builder().with_resource(resource)
+}
+
+fn install(
+    service: &str,
+    config: &TelemetryConfig,
+    builder: opentelemetry_sdk::trace::TracerProviderBuilder,
+) -> Result<TelemetryGuard, TelemetryError> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.is_empty() => EnvFilter::try_new(directives),
+        _ => EnvFilter::try_new(&config.log_filter),
+    }
+    .map_err(|e| TelemetryError::Filter(e.to_string()))?;
     let provider = builder.build();
     let otel_layer =
         tracing_opentelemetry::layer().with_tracer(provider.tracer(service.to_owned()));

@@ -12,6 +12,7 @@ use prost::Message as _;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::app::{Handled, HealthChecks, Heartbeat, Operations};
@@ -181,7 +182,15 @@ async fn handle(operations: &Operations, delivery: Delivery, retry: Duration) {
         }
         return;
     };
-    let outcome = operations.run(id, &DeliveryHeartbeat(&delivery)).await;
+    // The operation continues the trace of the request that asked for it (through the
+    // outbox and the bus message's headers).
+    let span =
+        tracing::info_span!("bay_operation", subject = %delivery.message.subject, operation = %id);
+    magnum_telemetry::set_parent_from_map(&span, &delivery.message.headers);
+    let outcome = operations
+        .run(id, &DeliveryHeartbeat(&delivery))
+        .instrument(span)
+        .await;
     let acked = match outcome {
         Ok(Handled::Done) => {
             fail::fail_point!("bay-worker-before-ack");

@@ -53,3 +53,114 @@ async fn the_callers_trace_reaches_the_bus_message() {
     delivery.ack().await.unwrap();
     mesh.stop().await;
 }
+
+/// The spans of one trace: span id -> (name, parent span id), from the in-memory exporter.
+fn trace_spans(
+    exporter: &opentelemetry_sdk::trace::InMemorySpanExporter,
+    trace_id: &str,
+) -> std::collections::HashMap<String, (String, String)> {
+    exporter
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .filter(|span| span.span_context.trace_id().to_string() == trace_id)
+        .map(|span| {
+            (
+                span.span_context.span_id().to_string(),
+                (span.name.to_string(), span.parent_span_id.to_string()),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bay_create_is_one_connected_trace() {
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let _telemetry = magnum_telemetry::init_with_span_exporter(
+        "integration",
+        &magnum_telemetry::TelemetryConfig::default(),
+        exporter.clone(),
+    )
+    .unwrap();
+    let mesh = TestMesh::start().await;
+    let mut model = baymodel_body("traced");
+    model["coe"] = serde_json::json!("swarm");
+    let created = mesh
+        .call(Method::POST, "/v1/baymodels", &ALICE, Some(model))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+
+    const CALLER_SPAN: &str = "00f067aa0ba902b7";
+    let response = mesh
+        .request(Method::POST, "/v1/bays", &ALICE)
+        .header("traceparent", format!("00-{TRACE_ID}-{CALLER_SPAN}-01"))
+        .json(&serde_json::json!({"name": "traced-bay", "baymodel_id": "traced"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // The worker's Docker call ends the chain: wait for its span.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let (spans, docker) = loop {
+        let spans = trace_spans(&exporter, TRACE_ID);
+        if let Some(docker) = spans
+            .iter()
+            .find(|(_, (name, _))| name == "docker")
+            .map(|(id, _)| id.clone())
+            && spans.values().any(|(name, _)| name == "http_request")
+        {
+            break (spans, docker);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no Docker call in the trace: {spans:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    // From the Docker call up to the caller, every hop is a parent of the next.
+    let mut chain = Vec::new();
+    let mut current = docker;
+    while let Some((name, parent)) = spans.get(&current) {
+        chain.push(name.as_str());
+        current = parent.clone();
+    }
+    assert_eq!(
+        current, CALLER_SPAN,
+        "the chain ends at the caller's span: {chain:?}"
+    );
+    let position = |hop: &str| {
+        chain
+            .iter()
+            .position(|name| *name == hop)
+            .unwrap_or_else(|| panic!("no {hop} span in {chain:?}"))
+    };
+    let hops = [
+        "docker",
+        "bay_operation",
+        "outbox_publish",
+        "grpc",
+        "http_request",
+    ];
+    let positions: Vec<usize> = hops.iter().map(|hop| position(hop)).collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "hops out of order: {chain:?}"
+    );
+    assert_eq!(chain.last(), Some(&"http_request"), "{chain:?}");
+
+    let deleted = mesh
+        .call(Method::DELETE, "/v1/bays/traced-bay", &ALICE, None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    magnum_integration_tests::wait_for(
+        &mesh,
+        "/v1/bays/traced-bay",
+        &ALICE,
+        Duration::from_secs(60),
+        |response| response.status == StatusCode::NOT_FOUND,
+    )
+    .await;
+    mesh.stop().await;
+}
