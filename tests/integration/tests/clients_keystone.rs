@@ -1,6 +1,7 @@
 //! The real clients log in to Keystone and find the gateway in its catalog, as users
 //! run them: python-magnumclient 1.1.0 (service type `container`, RegionTwo) and 2.17.0
-//! (`container-infra`, RegionOne). The catalog points at fixed gateway ports, one per
+//! (`container-infra`, RegionOne); 4.11.0 and 5.0.0 (`container-infra`) join 1.1.0 on the
+//! same running system. The catalog points at fixed gateway ports, one per
 //! region, so the two tests run side by side.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -152,6 +153,23 @@ async fn magnumclient_1_1_finds_the_gateway_in_the_catalog() {
         .await;
     assert!(updated.contains("node_count"), "{updated}");
     alice.wait_for_bay("bay-110", "UPDATE_COMPLETE").await;
+
+    // Today's clients, logged in to the same Keystone, see 1.1.0's bay as a cluster of the
+    // same running system: 4.11.0's `magnum` and 5.0.0's `openstack coe`.
+    let alice_411 = as_user(MagnumCli::v4_11(), &keystone, "ALICE", &region);
+    let shown = alice_411.ok(&["cluster-show", "bay-110"]).await;
+    assert!(shown.contains("UPDATE_COMPLETE"), "{shown}");
+    let bob_411 = as_user(MagnumCli::v4_11(), &keystone, "BOB", &region);
+    assert!(!bob_411.ok(&["cluster-list"]).await.contains("bay-110"));
+    let alice_5 = as_user(MagnumCli::openstack_v5(), &keystone, "ALICE", &region);
+    let shown = alice_5
+        .json(&["coe", "cluster", "show", "bay-110", "-f", "json"])
+        .await;
+    assert_eq!(shown["node_count"], 2, "{shown}");
+    let groups = alice_5
+        .json(&["coe", "nodegroup", "list", "bay-110", "-f", "json"])
+        .await;
+    assert!(groups.to_string().contains("default-worker"), "{groups}");
     let ca = alice.ok(&["ca-show", "--bay", "bay-110"]).await;
     assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
     let dir = magnum_integration_tests::temp_dir();
