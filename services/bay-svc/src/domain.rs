@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod event;
 pub mod listing;
 pub mod node;
+pub mod nodegroup;
 pub mod ports;
 pub mod quota;
 pub mod service;

@@ -62,6 +62,44 @@ pub enum Error {
     /// Another operation changed the bay first (Magnum's bay-lock text; 400).
     #[error("Bay {0} already has an operation in progress.")]
     BayOperationInProgress(String),
+    #[error("Nodegroup {0} could not be found.")]
+    NodeGroupNotFound(String),
+    /// Bounds that do not hold (Magnum's `NodeGroupInvalidInput`, 409).
+    #[error("{attribute} for {group} is invalid ({explanation}).")]
+    NodeGroupInvalid {
+        attribute: &'static str,
+        group: String,
+        explanation: String,
+    },
+    #[error("A node group with name {group} already exists in the cluster {bay}.")]
+    NodeGroupExists { bay: String, group: String },
+    #[error("Creating master nodegroups is currently not supported.")]
+    MasterNodeGroupNotSupported,
+    #[error("Resizing a master nodegroup is not supported.")]
+    MasterNodeGroupResize,
+    #[error("Deleting a default nodegroup is not supported.")]
+    DefaultNodeGroupDelete,
+    /// The default groups follow the bay: their limits do not change.
+    #[error(
+        "Nodegroup {0} is a default group: its size follows the cluster's node_count and its limits cannot change."
+    )]
+    DefaultNodeGroupFixed(String),
+    #[error("Resizing {group} outside the allowed range: min_node_count = {min}, max_node_count = {}", max.map_or_else(|| "None".to_owned(), |max| max.to_string()))]
+    NodeGroupResizeOutOfRange {
+        group: String,
+        min: u32,
+        max: Option<u32>,
+    },
+    /// A bay's count includes its other groups' workers; the default group keeps one.
+    #[error(
+        "node_count {node_count} must be more than the {others} workers of the cluster's other node groups."
+    )]
+    NodeCountBelowGroups { node_count: i64, others: u32 },
+    /// Our drivers need a worker: the groups of a bay must keep at least one.
+    #[error(
+        "Cluster {0} needs at least one worker node: this deployment's drivers cannot run a cluster without workers."
+    )]
+    NoWorkersLeft(String),
     /// Creating a bay beyond the project's quota (Magnum's `ResourceLimitExceeded`, 403).
     #[error(
         "Resource limit exceeded: You have reached the maximum clusters per project, {hard_limit}. You may delete a cluster to make room for a new one."
@@ -169,7 +207,16 @@ impl magnum_common::ServiceError for Error {
             | Self::BayModelInUse(_)
             | Self::BayTypeNotSupported { .. }
             | Self::InvalidCsr(_)
-            | Self::InvalidQuotaMarker(_) => ErrorCode::InvalidArgument,
+            | Self::InvalidQuotaMarker(_)
+            | Self::MasterNodeGroupNotSupported
+            | Self::MasterNodeGroupResize
+            | Self::DefaultNodeGroupDelete
+            | Self::DefaultNodeGroupFixed(_)
+            | Self::NodeGroupResizeOutOfRange { .. }
+            | Self::NoWorkersLeft(_)
+            | Self::NodeCountBelowGroups { .. } => ErrorCode::InvalidArgument,
+            Self::NodeGroupNotFound(_) => ErrorCode::NotFound,
+            Self::NodeGroupInvalid { .. } | Self::NodeGroupExists { .. } => ErrorCode::Conflict,
             Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
             Self::QuotaNotFound { .. } => ErrorCode::NotFound,
             Self::QuotaExists { .. } => ErrorCode::Conflict,

@@ -5,12 +5,14 @@
 mod bay_convert;
 mod bay_server;
 mod convert;
+mod nodegroup_server;
 mod quota_server;
 mod server;
 mod service_server;
 mod watch;
 
 pub use bay_server::{BayApi, CertificateApi};
+pub use nodegroup_server::NodeGroupApi;
 pub use quota_server::QuotaApi;
 pub use server::{BayModelApi, NodeApi};
 pub use service_server::MagnumServiceApi;

@@ -22,6 +22,7 @@ use magnum_proto::bay::v1::bay_model_service_server::BayModelServiceServer;
 use magnum_proto::bay::v1::bay_service_server::BayServiceServer;
 use magnum_proto::bay::v1::certificate_service_server::CertificateServiceServer;
 use magnum_proto::bay::v1::magnum_service_service_server::MagnumServiceServiceServer;
+use magnum_proto::bay::v1::node_group_service_server::NodeGroupServiceServer;
 use magnum_proto::bay::v1::node_service_server::NodeServiceServer;
 use magnum_proto::bay::v1::quota_service_server::QuotaServiceServer;
 use serde::{Deserialize, Serialize};
@@ -271,8 +272,9 @@ pub async fn serve(
         )))
         .add_service(NodeServiceServer::new(grpc::NodeApi::new(nodes)))
         .add_service(CertificateServiceServer::new(grpc::CertificateApi::new(
-            bays,
+            bays.clone(),
         )))
+        .add_service(NodeGroupServiceServer::new(grpc::NodeGroupApi::new(bays)))
         .add_service(QuotaServiceServer::new(grpc::QuotaApi::new(quotas)))
         .add_service(MagnumServiceServiceServer::new(
             grpc::MagnumServiceApi::new(services),

@@ -214,7 +214,7 @@ image, compute or network service, so they are not checked against one."
         (name = "clustertemplates", description = "Cluster templates: the modern name of baymodels (the same records)."),
         (name = "clusters", description = "Clusters: the modern name of bays (the same records); changes answer 202 `{\"uuid\"}`."),
         (name = "mservices", description = "Every service replica and whether its heartbeats keep coming (admins)."),
-        (name = "nodegroups", description = "A cluster's default master and worker groups (1.9+)."),
+        (name = "nodegroups", description = "A cluster's node groups (1.9+): default-master, default-worker and added worker groups; a cluster's node_count is the sum of its worker groups."),
         (name = "quotas", description = "How many clusters a project may have; enforced on create."),
         (name = "stats", description = "Cluster and node totals of a project."),
         (name = "nodes", description = "Node records (Liberty; addressed by uuid only)."),
@@ -264,6 +264,10 @@ impl Modify for InputSchemas {
         components.schemas.insert(
             "ClusterResizeInput".to_owned(),
             RefOr::T(clusters::RESIZE_SCHEMA.input_schema()),
+        );
+        components.schemas.insert(
+            "NodeGroupInput".to_owned(),
+            RefOr::T(nodegroups::SCHEMA.input_schema()),
         );
         components.schemas.insert(
             "QuotaInput".to_owned(),

@@ -10,6 +10,7 @@ use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use magnum_proto::bay::v1::certificate_service_client::CertificateServiceClient;
 use magnum_proto::bay::v1::magnum_service_service_client::MagnumServiceServiceClient;
+use magnum_proto::bay::v1::node_group_service_client::NodeGroupServiceClient;
 use magnum_proto::bay::v1::node_service_client::NodeServiceClient;
 use magnum_proto::bay::v1::quota_service_client::QuotaServiceClient;
 use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
@@ -34,6 +35,7 @@ struct Shared {
     certificates: CertificateServiceClient<Channel>,
     nodes: NodeServiceClient<Channel>,
     quotas: QuotaServiceClient<Channel>,
+    node_groups: NodeGroupServiceClient<Channel>,
     magnum_services: MagnumServiceServiceClient<Channel>,
     containers: ContainerServiceClient<Channel>,
     pods: PodServiceClient<Channel>,
@@ -65,6 +67,7 @@ impl AppState {
                 certificates: CertificateServiceClient::new(bay.clone()),
                 nodes: NodeServiceClient::new(bay.clone()),
                 quotas: QuotaServiceClient::new(bay.clone()),
+                node_groups: NodeGroupServiceClient::new(bay.clone()),
                 magnum_services: MagnumServiceServiceClient::new(bay),
                 containers: ContainerServiceClient::new(container),
                 pods: PodServiceClient::new(k8s.clone()),
@@ -109,6 +112,11 @@ impl AppState {
     /// A client for bay-svc's nodes (same channel as the baymodels).
     pub fn nodes(&self) -> NodeServiceClient<Channel> {
         self.inner.nodes.clone()
+    }
+
+    /// A client for bay-svc's node groups (same channel as the baymodels).
+    pub fn node_groups(&self) -> NodeGroupServiceClient<Channel> {
+        self.inner.node_groups.clone()
     }
 
     /// A client for bay-svc's quotas (same channel as the baymodels).

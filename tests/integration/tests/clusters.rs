@@ -498,3 +498,191 @@ async fn mservices_lists_every_service_of_the_mesh() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn node_groups_resize_their_cluster() {
+    let mesh = TestMesh::start().await;
+    latest(
+        &mesh,
+        Method::POST,
+        "/v1/clustertemplates",
+        &ALICE,
+        Some(template_body("tmpl")),
+    )
+    .await;
+    let accepted = latest(
+        &mesh,
+        Method::POST,
+        "/v1/clusters",
+        &ALICE,
+        Some(json!({"name": "ng", "cluster_template_id": "tmpl", "node_count": 1})),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text);
+    wait_status(&mesh, "ng", "CREATE_COMPLETE").await;
+    let groups = "/v1/clusters/ng/nodegroups";
+
+    // A new worker group grows the cluster by its nodes.
+    let created = latest(
+        &mesh,
+        Method::POST,
+        groups,
+        &ALICE,
+        Some(json!({"name": "extra", "node_count": 1, "max_node_count": 1})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.text);
+    assert_eq!(created.body["name"], "extra");
+    assert_eq!(created.body["is_default"], false);
+    assert_eq!(
+        created.body["image_id"], "fedora-atomic",
+        "the template's image"
+    );
+    let shown = wait_status(&mesh, "ng", "UPDATE_COMPLETE").await;
+    assert_eq!(shown.body["node_count"], 2, "default 1 + extra 1");
+    let listed = latest(&mesh, Method::GET, &format!("{groups}/"), &ALICE, None).await;
+    let counts: Vec<(String, i64)> = listed.body["nodegroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| {
+            (
+                group["name"].as_str().unwrap().to_owned(),
+                group["node_count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("default-master".to_owned(), 1),
+            ("default-worker".to_owned(), 1),
+            ("extra".to_owned(), 1)
+        ]
+    );
+
+    // Refusals, in Magnum's words.
+    let taken = latest(
+        &mesh,
+        Method::POST,
+        groups,
+        &ALICE,
+        Some(json!({"name": "extra"})),
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.text);
+    let master = latest(
+        &mesh,
+        Method::POST,
+        groups,
+        &ALICE,
+        Some(json!({"name": "m", "role": "master"})),
+    )
+    .await;
+    assert_eq!(master.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        master.error_detail(),
+        "Creating master nodegroups is currently not supported."
+    );
+    let bounds = latest(
+        &mesh,
+        Method::POST,
+        groups,
+        &ALICE,
+        Some(json!({"name": "b", "node_count": 1, "min_node_count": 2})),
+    )
+    .await;
+    assert_eq!(bounds.status, StatusCode::CONFLICT, "{}", bounds.text);
+    let outside = latest(
+        &mesh,
+        Method::POST,
+        "/v1/clusters/ng/actions/resize",
+        &ALICE,
+        Some(json!({"node_count": 2, "nodegroup": "extra"})),
+    )
+    .await;
+    assert_eq!(outside.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        outside.error_detail(),
+        "Resizing extra outside the allowed range: min_node_count = 0, max_node_count = 1"
+    );
+
+    // Limits change by patch; other paths are refused.
+    let patched = latest(
+        &mesh,
+        Method::PATCH,
+        &format!("{groups}/extra"),
+        &ALICE,
+        Some(json!([{"op": "remove", "path": "/max_node_count"}])),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::ACCEPTED, "{}", patched.text);
+    assert_eq!(patched.body["max_node_count"], Value::Null);
+    let renamed = latest(
+        &mesh,
+        Method::PATCH,
+        &format!("{groups}/extra"),
+        &ALICE,
+        Some(json!([{"op": "replace", "path": "/name", "value": "x"}])),
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::BAD_REQUEST);
+    let fixed = latest(
+        &mesh,
+        Method::PATCH,
+        &format!("{groups}/default-worker"),
+        &ALICE,
+        Some(json!([{"op": "replace", "path": "/max_node_count", "value": 5}])),
+    )
+    .await;
+    assert_eq!(fixed.status, StatusCode::BAD_REQUEST);
+
+    // Resizing the group to 0 shrinks the cluster; deleting it then changes nothing.
+    let resized = latest(
+        &mesh,
+        Method::POST,
+        "/v1/clusters/ng/actions/resize",
+        &ALICE,
+        Some(json!({"node_count": 0, "nodegroup": "extra"})),
+    )
+    .await;
+    assert_eq!(resized.status, StatusCode::ACCEPTED, "{}", resized.text);
+    wait_for(
+        &mesh,
+        "/v1/clusters/ng",
+        &ALICE,
+        Duration::from_secs(60),
+        |response| response.body["status"] == "UPDATE_COMPLETE" && response.body["node_count"] == 1,
+    )
+    .await;
+    let deleted = latest(
+        &mesh,
+        Method::DELETE,
+        &format!("{groups}/extra"),
+        &ALICE,
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    let default = latest(
+        &mesh,
+        Method::DELETE,
+        &format!("{groups}/default-worker"),
+        &ALICE,
+        None,
+    )
+    .await;
+    assert_eq!(default.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        default.error_detail(),
+        "Deleting a default nodegroup is not supported."
+    );
+    let listed = latest(&mesh, Method::GET, groups, &ALICE, None).await;
+    assert_eq!(listed.body["nodegroups"].as_array().unwrap().len(), 2);
+    let bob = latest(&mesh, Method::GET, groups, &BOB, None).await;
+    assert_eq!(bob.status, StatusCode::NOT_FOUND);
+
+    latest(&mesh, Method::DELETE, "/v1/clusters/ng", &ALICE, None).await;
+    wait_gone(&mesh, "ng").await;
+    mesh.stop().await;
+}

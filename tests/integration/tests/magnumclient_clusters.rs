@@ -275,6 +275,41 @@ async fn openstack_coe_5_0_manages_clusters_and_node_groups() {
     assert_eq!(worker["node_count"], 2, "{worker}");
     assert_eq!(worker["role"], "worker", "{worker}");
 
+    // A group without nodes leaves the cluster's size alone (the test pool has two engines).
+    let created = cli
+        .ok(&[
+            "coe",
+            "nodegroup",
+            "create",
+            "clu-5",
+            "spare",
+            "--node-count",
+            "0",
+        ])
+        .await;
+    assert!(created.contains("accepted"), "{created}");
+    cli.ok(&[
+        "coe",
+        "nodegroup",
+        "update",
+        "clu-5",
+        "spare",
+        "--max-nodes",
+        "3",
+    ])
+    .await;
+    let spare = cli
+        .json(&["coe", "nodegroup", "show", "clu-5", "spare", "-f", "json"])
+        .await;
+    assert_eq!(spare["max_node_count"], 3, "{spare}");
+    assert_eq!(spare["is_default"], false, "{spare}");
+    cli.ok(&["coe", "nodegroup", "delete", "clu-5", "spare"])
+        .await;
+    let groups = cli
+        .json(&["coe", "nodegroup", "list", "clu-5", "-f", "json"])
+        .await;
+    assert_eq!(groups.as_array().unwrap().len(), 2, "{groups}");
+
     let ca = cli.ok(&["coe", "ca", "show", "clu-5"]).await;
     assert!(ca.contains("BEGIN CERTIFICATE"), "{ca}");
     let dir = magnum_integration_tests::temp_dir();

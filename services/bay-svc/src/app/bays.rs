@@ -20,6 +20,8 @@ use crate::domain::ports::{BayRepository, StoredCa};
 use crate::error::{Error, Result};
 use magnum_policy::ResourceGuard;
 
+mod nodegroups;
+
 /// How often a delete re-reads a bay whose status moved under it before giving up.
 const DELETE_TRIES: usize = 5;
 
@@ -118,6 +120,7 @@ pub struct Bays {
     guard: ResourceGuard,
     certificates: ResourceGuard,
     stats: ResourceGuard,
+    nodegroups: ResourceGuard,
     /// Minutes, for a create that asks for the service's default (`null`).
     default_create_timeout: u32,
 }
@@ -140,7 +143,8 @@ impl Bays {
             quotas,
             guard: ResourceGuard::new(policy.clone(), "bay"),
             certificates: ResourceGuard::new(policy.clone(), "certificate"),
-            stats: ResourceGuard::new(policy, "stats"),
+            stats: ResourceGuard::new(policy.clone(), "stats"),
+            nodegroups: ResourceGuard::new(policy, "nodegroup"),
             default_create_timeout,
         }
     }
@@ -253,6 +257,17 @@ impl Bays {
         let current = self.find(&scope, ident).await?;
         self.guard
             .enforce("update", ctx, Some((&current.project_id, &current.user_id)))?;
+        // The other groups' workers are part of the count: the default group keeps one.
+        let others: u32 = self
+            .repository
+            .node_groups(&scope, current.uuid)
+            .await?
+            .iter()
+            .map(|group| group.node_count)
+            .sum();
+        if others > 0 && node_count <= i64::from(others) {
+            return Err(Error::NodeCountBelowGroups { node_count, others });
+        }
         let now = now();
         let Some(updated) = current.begin_update(node_count, now)? else {
             return Ok((current, None));

@@ -11,6 +11,7 @@ use crate::domain::baymodel::{BayModel, BayModelSortKey};
 use crate::domain::event::{BayDeletedEvent, BayModelEvent, BayStatusEvent};
 use crate::domain::listing::PageRequest;
 use crate::domain::node::{Node, NodeSortKey};
+use crate::domain::nodegroup::NodeGroup;
 use crate::domain::quota::Quota;
 use crate::error::Result;
 
@@ -99,6 +100,23 @@ pub trait BayRepository: Send + Sync {
     /// How many bays `scope` owns, and how many nodes (masters + workers) they have.
     async fn stats(&self, scope: &Scope) -> Result<(u64, u64)>;
 
+    /// The bay's stored node groups (not the two defaults), by creation.
+    async fn node_groups(&self, scope: &Scope, bay: Uuid) -> Result<Vec<NodeGroup>>;
+
+    /// Stores a group change and, when it changes the bay's node count, [`Self::begin`]s
+    /// the bay's update in the same transaction. `Ok(false)`: the bay's status moved;
+    /// nothing was written.
+    async fn change_groups(
+        &self,
+        scope: &Scope,
+        update: Option<BayUpdate<'_>>,
+        change: &GroupChange,
+    ) -> Result<bool>;
+
+    /// Stores a stored group's new limits (its size is unchanged: no operation).
+    /// `NodeGroupNotFound` when it is gone.
+    async fn update_group_limits(&self, scope: &Scope, group: &NodeGroup) -> Result<()>;
+
     /// The bay with this uuid, if `scope` owns it.
     async fn find_by_uuid(&self, scope: &Scope, uuid: Uuid) -> Result<Option<Bay>>;
 
@@ -159,6 +177,23 @@ pub trait QuotaRepository: Send + Sync {
 
     /// Deletes the quota. `QuotaNotFound` when there is none.
     async fn delete(&self, project_id: &str, resource: &str) -> Result<()>;
+}
+
+/// What [`BayRepository::begin`] writes, for [`BayRepository::change_groups`].
+#[derive(Debug, Clone, Copy)]
+pub struct BayUpdate<'a> {
+    pub bay: &'a Bay,
+    pub expected: BayStatus,
+    pub operation: &'a Operation,
+    pub event: &'a BayStatusEvent,
+}
+
+/// A change of a bay's stored node groups that goes with a change of its node count.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupChange {
+    Add(NodeGroup),
+    Resize(NodeGroup),
+    Remove(Uuid),
 }
 
 /// What claiming an operation found.

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::entities::{bay, bay_ca, bay_lease, bay_operation};
+use super::entities::{bay, bay_ca, bay_lease, bay_operation, nodegroup};
 use super::outbox;
 use super::repository::db_error;
 use crate::domain::bay::{
@@ -30,7 +30,10 @@ use crate::domain::bay::{
 use crate::domain::baymodel::Coe;
 use crate::domain::event::{Actor, BayStatusEvent};
 use crate::domain::listing::PageRequest;
-use crate::domain::ports::{BayRepository, Claim, Finish, OperationStore, StoredCa};
+use crate::domain::nodegroup::{NodeGroup, NodeGroupRole};
+use crate::domain::ports::{
+    BayRepository, BayUpdate, Claim, Finish, GroupChange, OperationStore, StoredCa,
+};
 use crate::domain::quota;
 use crate::error::{Error, Result};
 use magnum_db::keyset;
@@ -60,6 +63,100 @@ impl SqlBayRepository {
         self.relay = outbox::RelayWake::new(notifier);
         self
     }
+}
+
+/// Moves the bay to its new status (if it is still `expected`) and records the operation
+/// and its event, inside `txn`. `Ok(false)`: the status moved; nothing was written.
+async fn begin_in(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    bay: &Bay,
+    expected: BayStatus,
+    operation: &Operation,
+    event: &BayStatusEvent,
+) -> Result<bool> {
+    let updated = tenancy::update_many::<bay::Entity>(scope)
+        .set(bay::ActiveModel {
+            node_count: Set(count(bay.node_count)),
+            status: Set(bay.status.as_str().to_owned()),
+            status_reason: Set(bay.status_reason.clone()),
+            updated_at: Set(bay.updated_at),
+            ..Default::default()
+        })
+        .filter(bay::Column::Uuid.eq(bay.uuid.to_string()))
+        .filter(bay::Column::Status.eq(expected.as_str()))
+        .exec(txn)
+        .await
+        .map_err(db_error)?;
+    if updated.rows_affected == 0 {
+        return Ok(false);
+    }
+    insert_operation(txn, operation).await?;
+    outbox::enqueue_bay_status(txn, event).await?;
+    Ok(true)
+}
+
+fn group_row(group: &NodeGroup) -> Result<nodegroup::ActiveModel> {
+    let labels = serde_json::to_string(&group.labels).map_err(|error| Error::CorruptRecord {
+        kind: "nodegroup",
+        uuid: group.uuid.to_string(),
+        reason: format!("labels cannot be encoded: {error}"),
+    })?;
+    Ok(nodegroup::ActiveModel {
+        id: NotSet,
+        uuid: Set(group.uuid.to_string()),
+        name: Set(group.name.clone()),
+        bay_uuid: Set(group.bay_uuid.to_string()),
+        role: Set(group.role.as_str().to_owned()),
+        node_count: Set(count(group.node_count)),
+        min_node_count: Set(count(group.min_node_count)),
+        max_node_count: Set(group.max_node_count.map(count)),
+        docker_volume_size: Set(group.docker_volume_size),
+        labels: Set(labels),
+        flavor_id: Set(group.flavor_id.clone()),
+        image_id: Set(group.image_id.clone()),
+        project_id: Set(group.project_id.clone()),
+        user_id: Set(group.user_id.clone()),
+        created_at: Set(group.created_at),
+        updated_at: Set(group.updated_at),
+    })
+}
+
+fn group_to_domain(row: nodegroup::Model) -> Result<NodeGroup> {
+    let corrupt = |reason: String| Error::CorruptRecord {
+        kind: "nodegroup",
+        uuid: row.uuid.clone(),
+        reason,
+    };
+    let uuid = Uuid::parse_str(&row.uuid).map_err(|error| corrupt(format!("uuid: {error}")))?;
+    let bay_uuid =
+        Uuid::parse_str(&row.bay_uuid).map_err(|error| corrupt(format!("bay_uuid: {error}")))?;
+    let labels =
+        serde_json::from_str(&row.labels).map_err(|error| corrupt(format!("labels: {error}")))?;
+    let role = match row.role.as_str() {
+        "worker" => NodeGroupRole::Worker,
+        "master" => NodeGroupRole::Master,
+        other => return Err(corrupt(format!("role {other:?}"))),
+    };
+    let unsigned = |value: i32| u32::try_from(value).unwrap_or_default();
+    Ok(NodeGroup {
+        uuid,
+        name: row.name,
+        bay_uuid,
+        role,
+        node_count: unsigned(row.node_count),
+        min_node_count: unsigned(row.min_node_count),
+        max_node_count: row.max_node_count.map(unsigned),
+        is_default: false,
+        docker_volume_size: row.docker_volume_size,
+        labels,
+        flavor_id: row.flavor_id,
+        image_id: row.image_id,
+        project_id: row.project_id,
+        user_id: row.user_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
 }
 
 /// Serialises bay creates of one project on Postgres, so the quota count cannot be read
@@ -206,26 +303,104 @@ impl BayRepository for SqlBayRepository {
         event: &BayStatusEvent,
     ) -> Result<bool> {
         let txn = self.db.begin().await.map_err(db_error)?;
-        let updated = tenancy::update_many::<bay::Entity>(scope)
-            .set(bay::ActiveModel {
-                node_count: Set(count(bay.node_count)),
-                status: Set(bay.status.as_str().to_owned()),
-                status_reason: Set(bay.status_reason.clone()),
-                updated_at: Set(bay.updated_at),
-                ..Default::default()
-            })
-            .filter(bay::Column::Uuid.eq(bay.uuid.to_string()))
-            .filter(bay::Column::Status.eq(expected.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(db_error)?;
-        if updated.rows_affected == 0 {
+        if !begin_in(&txn, scope, bay, expected, operation, event).await? {
             return Ok(false);
         }
-        insert_operation(&txn, operation).await?;
-        outbox::enqueue_bay_status(&txn, event).await?;
         self.relay.commit(txn).await?;
         Ok(true)
+    }
+
+    async fn node_groups(&self, scope: &Scope, bay: Uuid) -> Result<Vec<NodeGroup>> {
+        tenancy::find::<nodegroup::Entity>(scope)
+            .filter(nodegroup::Column::BayUuid.eq(bay.to_string()))
+            .order_by_asc(nodegroup::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(group_to_domain)
+            .collect()
+    }
+
+    async fn change_groups(
+        &self,
+        scope: &Scope,
+        update: Option<BayUpdate<'_>>,
+        change: &GroupChange,
+    ) -> Result<bool> {
+        let txn = self.db.begin().await.map_err(db_error)?;
+        if let Some(update) = update
+            && !begin_in(
+                &txn,
+                scope,
+                update.bay,
+                update.expected,
+                update.operation,
+                update.event,
+            )
+            .await?
+        {
+            return Ok(false);
+        }
+        match change {
+            GroupChange::Add(group) => {
+                nodegroup::Entity::insert(group_row(group)?)
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(|error| match error.sql_err() {
+                        Some(SqlErr::UniqueConstraintViolation(_)) => Error::NodeGroupExists {
+                            bay: group.bay_uuid.to_string(),
+                            group: group.name.clone(),
+                        },
+                        _ => db_error(error),
+                    })?;
+            }
+            GroupChange::Resize(group) => {
+                let changed = tenancy::update_many::<nodegroup::Entity>(scope)
+                    .set(nodegroup::ActiveModel {
+                        node_count: Set(count(group.node_count)),
+                        updated_at: Set(group.updated_at),
+                        ..Default::default()
+                    })
+                    .filter(nodegroup::Column::Uuid.eq(group.uuid.to_string()))
+                    .exec(&txn)
+                    .await
+                    .map_err(db_error)?;
+                if changed.rows_affected == 0 {
+                    return Err(Error::NodeGroupNotFound(group.name.clone()));
+                }
+            }
+            GroupChange::Remove(uuid) => {
+                let removed = tenancy::delete_many::<nodegroup::Entity>(scope)
+                    .filter(nodegroup::Column::Uuid.eq(uuid.to_string()))
+                    .exec(&txn)
+                    .await
+                    .map_err(db_error)?;
+                if removed.rows_affected == 0 {
+                    return Err(Error::NodeGroupNotFound(uuid.to_string()));
+                }
+            }
+        }
+        self.relay.commit(txn).await?;
+        Ok(true)
+    }
+
+    async fn update_group_limits(&self, scope: &Scope, group: &NodeGroup) -> Result<()> {
+        let changed = tenancy::update_many::<nodegroup::Entity>(scope)
+            .set(nodegroup::ActiveModel {
+                min_node_count: Set(count(group.min_node_count)),
+                max_node_count: Set(group.max_node_count.map(count)),
+                updated_at: Set(group.updated_at),
+                ..Default::default()
+            })
+            .filter(nodegroup::Column::Uuid.eq(group.uuid.to_string()))
+            .exec(&self.db)
+            .await
+            .map_err(db_error)?;
+        if changed.rows_affected == 0 {
+            return Err(Error::NodeGroupNotFound(group.name.clone()));
+        }
+        Ok(())
     }
 
     async fn count_using_baymodel(&self, baymodel: Uuid) -> Result<u64> {
@@ -404,6 +579,12 @@ impl OperationStore for SqlBayRepository {
             // tenancy: the worker removes the bay it deleted, with its records.
             bay::Entity::delete_many()
                 .filter(bay::Column::Uuid.eq(bay_uuid.clone()))
+                .exec(&txn)
+                .await
+                .map_err(db_error)?;
+            // tenancy: the deleted bay's node groups.
+            nodegroup::Entity::delete_many()
+                .filter(nodegroup::Column::BayUuid.eq(bay_uuid.clone()))
                 .exec(&txn)
                 .await
                 .map_err(db_error)?;

@@ -7,4 +7,5 @@ pub(super) mod bay_lease;
 pub(super) mod bay_operation;
 pub(super) mod baymodel;
 pub(super) mod node;
+pub(super) mod nodegroup;
 pub(super) mod quota;

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateNodes),
             Box::new(CreateBays),
             Box::new(CreateQuotas),
+            Box::new(CreateNodeGroups),
         ]
     }
 }
@@ -613,6 +614,124 @@ impl MigrationTrait for CreateQuotas {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(Quotas::Table).to_owned())
+            .await
+    }
+}
+
+/// The `nodegroups` table: a bay's worker groups beyond its two defaults.
+struct CreateNodeGroups;
+
+impl MigrationName for CreateNodeGroups {
+    fn name(&self) -> &str {
+        "m0006_create_nodegroups"
+    }
+}
+
+#[derive(DeriveIden)]
+enum Nodegroups {
+    Table,
+    Id,
+    Uuid,
+    Name,
+    BayUuid,
+    Role,
+    NodeCount,
+    MinNodeCount,
+    MaxNodeCount,
+    DockerVolumeSize,
+    Labels,
+    FlavorId,
+    ImageId,
+    ProjectId,
+    UserId,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateNodeGroups {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let optional =
+            |column: Nodegroups| ColumnDef::new(column).string_len(LIMIT).null().to_owned();
+        let required = |column: Nodegroups| {
+            ColumnDef::new(column)
+                .string_len(LIMIT)
+                .not_null()
+                .to_owned()
+        };
+        manager
+            .create_table(
+                Table::create()
+                    .table(Nodegroups::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(Nodegroups::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Nodegroups::Uuid)
+                            .string_len(36)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(required(Nodegroups::Name))
+                    .col(
+                        ColumnDef::new(Nodegroups::BayUuid)
+                            .string_len(36)
+                            .not_null(),
+                    )
+                    .col(required(Nodegroups::Role))
+                    .col(ColumnDef::new(Nodegroups::NodeCount).integer().not_null())
+                    .col(
+                        ColumnDef::new(Nodegroups::MinNodeCount)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Nodegroups::MaxNodeCount).integer().null())
+                    .col(
+                        ColumnDef::new(Nodegroups::DockerVolumeSize)
+                            .integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Nodegroups::Labels).text().not_null())
+                    .col(optional(Nodegroups::FlavorId))
+                    .col(optional(Nodegroups::ImageId))
+                    .col(required(Nodegroups::ProjectId))
+                    .col(required(Nodegroups::UserId))
+                    .col(
+                        ColumnDef::new(Nodegroups::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Nodegroups::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // Names are unique within a bay; lookups are by bay.
+        manager
+            .create_index(
+                Index::create()
+                    .name("uniq_nodegroups_bay_uuid_name")
+                    .table(Nodegroups::Table)
+                    .col(Nodegroups::BayUuid)
+                    .col(Nodegroups::Name)
+                    .unique()
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Nodegroups::Table).to_owned())
             .await
     }
 }

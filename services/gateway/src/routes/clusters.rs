@@ -14,7 +14,7 @@ use magnum_common::RequestContext;
 use magnum_grpc::client::request;
 use magnum_proto::bay::v1::{
     Bay, BaySpec, CreateBayRequest, DeleteBayRequest, GetBayModelRequest, GetBayRequest, Labels,
-    ListBaysRequest, UpdateBayRequest,
+    ListBaysRequest, ResizeNodeGroupRequest, UpdateBayRequest,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -30,7 +30,7 @@ use crate::microversion::ApiVersion;
 use crate::pagination::ListQuery;
 use crate::patch;
 use crate::routes::bays::status_name;
-use crate::routes::nodegroups::{self, DEFAULT_WORKER};
+use crate::routes::nodegroups::DEFAULT_WORKER;
 use crate::routes::{Accepted, accepted};
 use crate::state::AppState;
 use crate::timestamps::format_timestamp;
@@ -778,13 +778,24 @@ pub async fn resize(
     let node_count = values
         .integer("node_count")
         .ok_or_else(|| Error::Internal("a resize without node_count".into()))?;
-    check_workers(Some(node_count))?;
     let cluster = find(&state, &context, ident).await?;
     let group = values
         .string("nodegroup")
         .unwrap_or_else(|| DEFAULT_WORKER.to_owned());
-    nodegroups::resizable(&cluster, &group)?;
-    resize_to(&state, &context, cluster.uuid, node_count, false).await
+    // bay-svc checks the group's range and that the cluster keeps a worker.
+    state
+        .node_groups()
+        .resize_node_group(request(
+            &context,
+            ResizeNodeGroupRequest {
+                bay_ident: cluster.uuid.clone(),
+                ident: group,
+                node_count,
+            },
+        ))
+        .await
+        .map_err(cluster_error)?;
+    Ok(accepted(cluster.uuid))
 }
 
 /// Upgrades a cluster to another template (1.8+). Our drivers have no versions to move

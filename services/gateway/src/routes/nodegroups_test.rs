@@ -3,64 +3,78 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-
-fn cluster() -> Bay {
-    Bay {
-        uuid: "6f1b7a1e-3c37-4b8e-9d8e-8d3c6a1f2b10".into(),
-        node_count: 3,
-        master_count: 1,
-        node_addresses: vec!["10.0.0.2".into()],
-        master_addresses: vec!["10.0.0.1".into()],
-        flavor_id: Some("m1.small".into()),
-        ..Bay::default()
-    }
-}
+use magnum_proto::bay::v1::Bay;
 
 fn base() -> BaseUrl {
     BaseUrl::from_request(&axum::http::HeaderMap::new(), &Uri::from_static("/"))
 }
 
-#[test]
-fn every_cluster_has_a_master_and_a_worker_group() {
-    let [master, worker] = groups(&cluster(), Some("fedora"), &base());
-    assert_eq!(
-        (master.name.as_str(), master.role.as_str()),
-        (DEFAULT_MASTER, "master")
-    );
-    assert_eq!(
-        (worker.name.as_str(), worker.role.as_str()),
-        (DEFAULT_WORKER, "worker")
-    );
-    assert_eq!((master.node_count, worker.node_count), (1, 3));
-    assert_eq!(worker.node_addresses, vec!["10.0.0.2".to_owned()]);
-    assert_eq!(worker.flavor_id.as_deref(), Some("m1.small"));
-    assert_eq!(worker.image_id.as_deref(), Some("fedora"));
-    assert!(master.is_default && worker.is_default);
-    // Stable across requests, distinct per group.
-    let [again, _] = groups(&cluster(), None, &base());
-    assert_eq!(master.uuid, again.uuid);
-    assert_ne!(master.uuid, worker.uuid);
-    assert!(
-        worker.links[0]
-            .href
-            .contains("/v1/clusters/6f1b7a1e-3c37-4b8e-9d8e-8d3c6a1f2b10/nodegroups/")
-    );
-}
-
-#[test]
-fn groups_are_found_by_uuid_name_or_id() {
-    let all = groups(&cluster(), None, &base());
-    let worker_uuid = all[1].uuid.clone();
-    for ident in [worker_uuid.as_str(), DEFAULT_WORKER, "2"] {
-        assert_eq!(find_group(&all, ident).unwrap().name, DEFAULT_WORKER);
+fn cluster() -> Bay {
+    Bay {
+        uuid: "6f1b7a1e-3c37-4b8e-9d8e-8d3c6a1f2b10".into(),
+        node_addresses: vec!["10.0.0.2".into()],
+        master_addresses: vec!["10.0.0.1".into()],
+        ..Bay::default()
     }
-    let missing = find_group(&all, "extra").unwrap_err();
-    assert_eq!(missing.to_string(), "Nodegroup extra could not be found.");
+}
+
+fn group(name: &str, role: &str, is_default: bool) -> NodeGroup {
+    NodeGroup {
+        uuid: format!("{name}-uuid"),
+        name: name.into(),
+        bay_uuid: cluster().uuid,
+        role: role.into(),
+        node_count: 2,
+        is_default,
+        ..NodeGroup::default()
+    }
 }
 
 #[test]
-fn only_the_worker_group_resizes() {
-    assert!(resizable(&cluster(), DEFAULT_WORKER).is_ok());
-    assert!(resizable(&cluster(), DEFAULT_MASTER).is_err());
-    assert!(resizable(&cluster(), "nope").is_err());
+fn the_table_matches_the_view() {
+    let value =
+        serde_json::to_value(view(&group("g", "worker", false), &cluster(), &base())).unwrap();
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut names: Vec<&str> = ATTRIBUTES.iter().map(|a| a.name).collect();
+    keys.sort_unstable();
+    names.sort_unstable();
+    assert_eq!(keys, names);
+    for name in SUMMARY {
+        assert!(SCHEMA.attribute(name).is_some(), "{name}");
+    }
+}
+
+#[test]
+fn default_groups_show_the_clusters_addresses() {
+    let master = view(
+        &group("default-master", "master", true),
+        &cluster(),
+        &base(),
+    );
+    let worker = view(
+        &group("default-worker", "worker", true),
+        &cluster(),
+        &base(),
+    );
+    let extra = view(&group("gpu", "worker", false), &cluster(), &base());
+    assert_eq!(master.node_addresses, vec!["10.0.0.1".to_owned()]);
+    assert_eq!(worker.node_addresses, vec!["10.0.0.2".to_owned()]);
+    assert!(extra.node_addresses.is_empty());
+    assert!(worker.links[0].href.ends_with(
+        "/v1/clusters/6f1b7a1e-3c37-4b8e-9d8e-8d3c6a1f2b10/nodegroups/default-worker-uuid"
+    ));
+}
+
+#[test]
+fn only_the_limits_are_patchable() {
+    for path in ["/name", "/node_count", "/role", "/labels"] {
+        assert!(SCHEMA.is_internal_path(path), "{path}");
+    }
+    assert!(!SCHEMA.is_internal_path("/max_node_count"));
+    assert!(SCHEMA.is_non_removable_path("/min_node_count"));
 }
