@@ -46,7 +46,11 @@ pub async fn consume<F, Fut, E>(
     };
     loop {
         let next = tokio::select! {
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => {
+                // A deletion already on its way to this replica goes to another at once.
+                subscription.release(magnum_bus::PULL_EXPIRY).await;
+                return;
+            }
             next = subscription.next() => next,
         };
         let delivery = match next {

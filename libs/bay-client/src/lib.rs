@@ -4,10 +4,10 @@
 pub mod deletions;
 
 use magnum_common::{ErrorCode, RequestContext};
+use magnum_grpc::client::GrpcChannel as Channel;
 use magnum_proto::bay::v1 as pb;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
-use tonic::transport::Channel;
 use uuid::Uuid;
 
 /// A bay as a service placing things on it needs it.

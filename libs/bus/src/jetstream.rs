@@ -471,7 +471,7 @@ impl Bus for JetStreamBus {
 }
 
 /// How long one pull request waits for a message before the next one is sent.
-const PULL_EXPIRY: Duration = Duration::from_secs(5);
+pub const PULL_EXPIRY: Duration = Duration::from_secs(5);
 
 /// One pull request for one message, made only when the caller asks for the next message:
 /// nothing is prefetched (a prefetched message would sit in a local buffer while its
@@ -542,6 +542,24 @@ impl JetStreamSubscription {
 
 #[async_trait]
 impl Subscription for JetStreamSubscription {
+    async fn release(&mut self, within: Duration) {
+        let Some(mut pull) = self.pull.take() else {
+            return;
+        };
+        // The request asked for one message and expires by itself within PULL_EXPIRY.
+        let Ok(Some(Ok(message))) = tokio::time::timeout(within, pull.next()).await else {
+            return;
+        };
+        match self.delivery(message) {
+            Ok(delivery) => {
+                if let Err(error) = delivery.nak(None).await {
+                    warn!(durable = %self.spec.durable, %error, "cannot hand back a message; it comes back after ack_wait");
+                }
+            }
+            Err(reason) => warn!(%reason, "skipping a message"),
+        }
+    }
+
     async fn next(&mut self) -> Option<Result<Delivery, BusError>> {
         loop {
             let consumer = match &self.consumer {

@@ -117,7 +117,7 @@ mod subject;
 
 pub use error::{BoxError, BusError};
 pub use in_process::InProcessBus;
-pub use jetstream::JetStreamBus;
+pub use jetstream::{JetStreamBus, PULL_EXPIRY};
 pub use subject::{DUPLICATE_WINDOW, EVENTS_MAX_AGE};
 
 /// The W3C trace-context header that carries a trace across the bus.
@@ -338,6 +338,15 @@ pub trait Subscription: Send {
     /// (with backoff) and the caller just calls `next` again. `None` means it has ended
     /// for good; neither implementation ends a subscription on its own.
     async fn next(&mut self) -> Option<Result<Delivery, BusError>>;
+
+    /// For a clean stop: hands back what this subscription may still receive without
+    /// having asked for it again (JetStream: the pull request already sent), by nak-ing
+    /// whatever arrives within `within` for immediate redelivery to another consumer.
+    /// Without it, such a message would wait out its `ack_wait`. The default has nothing
+    /// outstanding.
+    async fn release(&mut self, within: std::time::Duration) {
+        let _ = within;
+    }
 }
 
 /// Which bus to use.

@@ -98,13 +98,24 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         let admin = Database::connect(bootstrap)
             .await
             .map_err(DbError::Connect)?;
-        admin
+        // Replicas starting together on a fresh database race here: IF NOT EXISTS does
+        // not stop two concurrent creates from colliding, so they take turns on a lock.
+        let create = admin.begin().await.map_err(DbError::Connect)?;
+        create
+            .execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock(hashtext('magnum-schema:{}'))",
+                config.schema
+            ))
+            .await
+            .map_err(DbError::Connect)?;
+        create
             .execute_unprepared(&format!(
                 "CREATE SCHEMA IF NOT EXISTS \"{}\"",
                 config.schema
             ))
             .await
             .map_err(DbError::Connect)?;
+        create.commit().await.map_err(DbError::Connect)?;
         admin.close().await.map_err(DbError::Connect)?;
 
         let mut options = ConnectOptions::new(config.url.clone());

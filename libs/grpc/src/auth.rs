@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::client::GrpcChannel as Channel;
 use magnum_common::RequestContext;
 use magnum_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use magnum_proto::identity::v1::{Identity, NoAuthHints, ValidateTokenRequest};
 use moka::Expiry;
 use serde::{Deserialize, Serialize};
-use tonic::transport::Channel;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

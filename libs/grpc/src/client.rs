@@ -4,13 +4,18 @@ use std::time::Duration;
 
 use magnum_common::RequestContext;
 use tonic::metadata::{MetadataKey, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
+
+use crate::retry::RetryUnsent;
 
 use crate::{GrpcError, metadata};
 
+/// The channel every service calls others with.
+pub type GrpcChannel = RetryUnsent;
+
 /// A channel that connects on first use and reconnects by itself, so a service can start
-/// before the services it calls.
-pub fn channel(url: &str) -> Result<Channel, GrpcError> {
+/// before the services it calls; calls a draining replica never received are sent again.
+pub fn channel(url: &str) -> Result<GrpcChannel, GrpcError> {
     let endpoint = Endpoint::from_shared(url.to_owned())
         .map_err(|source| GrpcError::InvalidEndpoint {
             url: url.to_owned(),
@@ -22,7 +27,7 @@ pub fn channel(url: &str) -> Result<Channel, GrpcError> {
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_while_idle(true);
-    Ok(endpoint.connect_lazy())
+    Ok(RetryUnsent::new(endpoint.connect_lazy()))
 }
 
 /// A request made on behalf of `ctx`: its token, request id, identity hints (used only in

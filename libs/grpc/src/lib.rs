@@ -7,6 +7,7 @@ pub mod client;
 pub mod entrypoint;
 pub mod metadata;
 pub mod metrics;
+pub mod retry;
 pub mod server;
 
 pub use auth::{AuthClientConfig, Authenticator, Credentials};

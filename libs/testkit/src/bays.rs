@@ -6,11 +6,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use magnum_common::RequestContext;
+use magnum_grpc::client::GrpcChannel as Channel;
 use magnum_proto::bay::v1 as pb;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use tokio::time::Instant;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 /// How long a test waits for something that should happen (a poll, never a timing

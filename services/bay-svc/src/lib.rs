@@ -268,7 +268,7 @@ pub async fn serve(
         )))
         .add_service(BayServiceServer::new(grpc::BayApi::new(
             bays.clone(),
-            grpc::BayWatch::new(bus),
+            grpc::BayWatch::new(bus, shutdown.clone()),
         )))
         .add_service(NodeServiceServer::new(grpc::NodeApi::new(nodes)))
         .add_service(CertificateServiceServer::new(grpc::CertificateApi::new(

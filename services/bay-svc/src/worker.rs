@@ -155,7 +155,10 @@ pub async fn run_operations(
             report(joined);
         }
     });
-    if drain.await.is_err() {
+    // While the running ones finish, an operation already on its way to this replica (a
+    // pull request it sent) is handed back to the others instead of waiting out ack_wait.
+    let ((), drained) = tokio::join!(subscription.release(magnum_bus::PULL_EXPIRY), drain);
+    if drained.is_err() {
         tracing::warn!(
             left = running.len(),
             "abandoning running bay operations; their leases expire and another worker takes over"

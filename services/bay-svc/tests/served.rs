@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use magnum_bus::{Bus, ConsumerSpec, InProcessBus};
 use magnum_common::{RequestContext, Shutdown};
+use magnum_grpc::client::GrpcChannel as Channel;
 use magnum_proto::bay::v1 as pb;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
@@ -20,7 +21,6 @@ use prost::Message as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tonic::Code;
-use tonic::transport::Channel;
 
 /// identity-svc and bay-svc on loopback, stopped by `shutdown`.
 struct Mesh {

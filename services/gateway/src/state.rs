@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::http::HeaderValue;
 use bytes::Bytes;
 use magnum_grpc::Authenticator;
+use magnum_grpc::client::GrpcChannel as Channel;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
 use magnum_proto::bay::v1::certificate_service_client::CertificateServiceClient;
@@ -17,7 +18,6 @@ use magnum_proto::container::v1::container_service_client::ContainerServiceClien
 use magnum_proto::k8s::v1::coe_service_service_client::CoeServiceServiceClient;
 use magnum_proto::k8s::v1::pod_service_client::PodServiceClient;
 use magnum_proto::k8s::v1::replication_controller_service_client::ReplicationControllerServiceClient;
-use tonic::transport::Channel;
 
 use crate::config::Config;
 use crate::error::{Error, Result};

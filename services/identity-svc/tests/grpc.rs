@@ -7,13 +7,13 @@ mod support;
 
 use identity_svc::{Config, Mode, Profile, UNAUTHENTICATED_MESSAGE, UNAVAILABLE_MESSAGE};
 use magnum_common::Shutdown;
+use magnum_grpc::client::GrpcChannel as Channel;
 use magnum_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use magnum_proto::identity::v1::{NoAuthHints, ValidateTokenRequest};
 use support::Keystone;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tonic::Code;
-use tonic::transport::Channel;
 
 struct Served {
     client: IdentityServiceClient<Channel>,

@@ -7,6 +7,8 @@
 
 pub mod bench;
 pub mod cli;
+/// Services as real processes (SIGTERM), and a balancer standing in for a Kubernetes Service.
+pub mod processes;
 
 use std::net::SocketAddr;
 use std::time::Duration;

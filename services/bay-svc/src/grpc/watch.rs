@@ -24,15 +24,18 @@ use crate::store::{BAY_DELETED_SUBJECT, BAY_STATUS_SUBJECT};
 /// The items of a watch.
 pub type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::BayChange, Status>> + Send>>;
 
-/// Starts watches over `bus`.
+/// Starts watches over `bus`; every watch ends when `shutdown` is cancelled, so a
+/// stopping server's graceful drain is not held open by its watchers (they reconnect to
+/// another replica).
 #[derive(Clone)]
 pub struct BayWatch {
     bus: Arc<dyn Bus>,
+    shutdown: magnum_common::Shutdown,
 }
 
 impl BayWatch {
-    pub fn new(bus: Arc<dyn Bus>) -> Self {
-        Self { bus }
+    pub fn new(bus: Arc<dyn Bus>, shutdown: magnum_common::Shutdown) -> Self {
+        Self { bus, shutdown }
     }
 
     /// One bay (`ident` set) or all the caller's bays.
@@ -106,7 +109,8 @@ impl BayWatch {
                 item
             }
         });
-        Ok(Box::pin(snapshot.chain(changes)))
+        let stopping = self.shutdown.clone().cancelled_owned();
+        Ok(Box::pin(snapshot.chain(changes).take_until(stopping)))
     }
 }
 

@@ -209,11 +209,9 @@ impl BayRepository for SqlBayRepository {
     ) -> Result<()> {
         let txn = self.db.begin().await.map_err(db_error)?;
         lock_project(&txn, &bay.project_id).await?;
-        let existing = tenancy::find::<bay::Entity>(&Scope::Project(bay.project_id.clone()))
-            .count(&txn)
-            .await
-            .map_err(db_error)?;
-        quota::check_room(&bay.project_id, existing, hard_limit)?;
+        // Write first, then count (the new bay included): on SQLite a transaction that
+        // reads before it writes cannot wait for the write lock and fails at once when
+        // another writer is busy. An over-quota insert is rolled back with the transaction.
         bay::Entity::insert(to_active_model(bay)?)
             .exec_without_returning(&txn)
             .await
@@ -221,6 +219,11 @@ impl BayRepository for SqlBayRepository {
                 Some(SqlErr::UniqueConstraintViolation(_)) => Error::BayExists(bay.uuid),
                 _ => db_error(error),
             })?;
+        let with_new = tenancy::find::<bay::Entity>(&Scope::Project(bay.project_id.clone()))
+            .count(&txn)
+            .await
+            .map_err(db_error)?;
+        quota::check_room(&bay.project_id, with_new.saturating_sub(1), hard_limit)?;
         bay_ca::Entity::insert(ca_row(bay.uuid, ca, bay.created_at))
             .exec_without_returning(&txn)
             .await

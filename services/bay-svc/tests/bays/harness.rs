@@ -14,6 +14,7 @@ use magnum_bus::{Bus, BusConfig, ConsumerSpec, Subscription};
 use magnum_common::{RequestContext, Shutdown};
 use magnum_db::DatabaseConfig;
 use magnum_driver_swarm::{EngineConfig, SwarmConfig};
+use magnum_grpc::client::GrpcChannel as Channel;
 use magnum_proto::bay::v1 as pb;
 use magnum_proto::bay::v1::bay_model_service_client::BayModelServiceClient;
 use magnum_proto::bay::v1::bay_service_client::BayServiceClient;
@@ -24,7 +25,6 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 /// How long a test waits for something that should happen (a poll, never a timing

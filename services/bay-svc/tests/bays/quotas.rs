@@ -20,7 +20,7 @@ fn admin() -> RequestContext {
     }
 }
 
-fn quotas(svc: &Instance) -> QuotaServiceClient<tonic::transport::Channel> {
+fn quotas(svc: &Instance) -> QuotaServiceClient<magnum_grpc::client::GrpcChannel> {
     QuotaServiceClient::new(svc.channel.clone())
 }
 

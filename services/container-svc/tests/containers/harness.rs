@@ -8,13 +8,13 @@ use std::sync::Arc;
 use magnum_bus::BusConfig;
 use magnum_common::{RequestContext, Shutdown};
 use magnum_driver_swarm::{EngineConfig, SwarmConfig};
+use magnum_grpc::client::GrpcChannel as Channel;
 use magnum_proto::bay::v1 as bay_pb;
 use magnum_proto::container::v1 as pb;
 use magnum_proto::container::v1::container_service_client::ContainerServiceClient;
 use magnum_testkit::bays::{Bays, retry_unavailable};
 use tokio::net::TcpListener;
 use tonic::Status;
-use tonic::transport::Channel;
 
 /// A container spec on `bay` with a name, 64m of memory and `GREETING=hello`.
 pub fn spec(bay: &str, image: &str, command: &str) -> pb::ContainerSpec {

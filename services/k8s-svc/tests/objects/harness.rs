@@ -7,6 +7,7 @@ use std::sync::Arc;
 use fake_kube_apiserver::{FakeKubeApiServer, Options};
 use magnum_bus::BusConfig;
 use magnum_common::{RequestContext, Shutdown};
+use magnum_grpc::client::GrpcChannel as Channel;
 use magnum_proto::bay::v1 as bay_pb;
 use magnum_proto::k8s::v1 as pb;
 use magnum_proto::k8s::v1::coe_service_service_client::CoeServiceServiceClient;
@@ -15,7 +16,6 @@ use magnum_proto::k8s::v1::replication_controller_service_client::ReplicationCon
 use magnum_testkit::bays::{Bays, retry_unavailable};
 use tokio::net::TcpListener;
 use tonic::Status;
-use tonic::transport::Channel;
 
 pub use magnum_testkit::bays::WAIT;
 
