@@ -19,9 +19,10 @@
 //! process (its `JoinHandle` reports the panic), leaving the unpublished rows for another relay.
 //!
 //! Several replicas may share one Postgres outbox: each relay locks its batch with
-//! `SELECT … FOR UPDATE SKIP LOCKED`, so no row is published twice at the same time.
-//! Rows go out in `(created_at, id)` order per relay; across replicas working at the same
-//! moment the order is best effort. SQLite (the embedded, single-process mode) has no row
+//! `SELECT … FOR UPDATE`, so no row is published twice at the same time, and a relay that
+//! meets another's batch waits for it rather than skipping ahead: rows go out in
+//! `(created_at, id)` order across replicas too (a bay's CREATE_COMPLETE never overtakes
+//! its CREATE_IN_PROGRESS). SQLite (the embedded, single-process mode) has no row
 //! locks and needs none; there the relay reads and deletes without holding a transaction,
 //! so a slow publish never blocks the service's writers.
 
@@ -35,7 +36,7 @@ use chrono::Utc;
 use futures::FutureExt;
 use magnum_common::Shutdown;
 use magnum_common::error::ErrorChain;
-use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     DeriveIden, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -319,7 +320,7 @@ impl Relay {
                 .await
                 .map_err(|e| BusError::database("begin a transaction", e))?;
             let rows = query
-                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .lock(LockType::Update)
                 .all(&txn)
                 .await
                 .map_err(|e| BusError::database("read the outbox", e))?;

@@ -10,8 +10,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::error::{ErrorDocument, ErrorEntry};
 use crate::links::Link;
 use crate::routes::{
-    Accepted, baymodels, bays, certificates, clusters, clustertemplates, containers, kubernetes,
-    mservices, nodegroups, nodes, quotas, stats,
+    Accepted, baymodels, bays, certificates, clusters, clustertemplates, containers, credentials,
+    kubernetes, mservices, nodegroups, nodes, quotas, stats,
 };
 use crate::versions;
 
@@ -96,6 +96,7 @@ image, compute or network service, so they are not checked against one."
         clusters::remove,
         clusters::resize,
         clusters::upgrade,
+        credentials::rotate,
         mservices::list,
         nodegroups::list,
         nodegroups::show,
@@ -213,6 +214,7 @@ image, compute or network service, so they are not checked against one."
         (name = "rcs", description = "Kubernetes replication controllers on kubernetes bays; a patch of /replicas scales."),
         (name = "clustertemplates", description = "Cluster templates: the modern name of baymodels (the same records)."),
         (name = "clusters", description = "Clusters: the modern name of bays (the same records); changes answer 202 `{\"uuid\"}`."),
+        (name = "credentials", description = "Cluster cloud credentials (1.12+): clusters here hold none, so rotation is refused with the reason."),
         (name = "mservices", description = "Every service replica and whether its heartbeats keep coming (admins)."),
         (name = "nodegroups", description = "A cluster's node groups (1.9+): default-master, default-worker and added worker groups; a cluster's node_count is the sum of its worker groups."),
         (name = "quotas", description = "How many clusters a project may have; enforced on create."),

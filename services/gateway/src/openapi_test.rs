@@ -41,6 +41,7 @@ fn describes_every_route_and_the_input_schema() {
         ),
         ("/v1/stats", &["get"]),
         ("/v1/mservices", &["get"]),
+        ("/v1/credentials/{ident}", &["patch"]),
         ("/v1/containers", &["get", "post"]),
         ("/v1/containers/detail", &["get"]),
         ("/v1/containers/{ident}", &["get", "patch", "delete"]),
@@ -77,7 +78,7 @@ fn describes_every_route_and_the_input_schema() {
     }
     assert_eq!(
         paths.len(),
-        51,
+        52,
         "undocumented or stale paths: {:?}",
         paths.keys()
     );

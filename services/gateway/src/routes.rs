@@ -7,6 +7,7 @@ pub mod certificates;
 pub mod clusters;
 pub mod clustertemplates;
 pub mod containers;
+pub mod credentials;
 pub mod kubernetes;
 pub mod mservices;
 pub mod nodegroups;
@@ -32,6 +33,7 @@ pub const COLLECTIONS: &[&str] = &[
     clusters::COLLECTION,
     clustertemplates::COLLECTION,
     containers::COLLECTION,
+    credentials::COLLECTION,
     kubernetes::Kind::Pod.collection(),
     kubernetes::Kind::Service.collection(),
     kubernetes::Kind::Rc.collection(),
@@ -50,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(clusters::router())
         .merge(clustertemplates::router())
         .merge(containers::router())
+        .merge(credentials::router())
         .merge(kubernetes::router())
         .merge(mservices::router())
         .merge(nodegroups::router())

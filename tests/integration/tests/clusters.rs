@@ -310,6 +310,27 @@ async fn clusters_are_bays_and_templates_are_baymodels() {
         "cannot change cluster property(ies) master_count."
     );
 
+    // Credentials (1.12): found like any cluster, then refused with the reason.
+    let old = at(
+        &mesh,
+        "1.11",
+        Method::PATCH,
+        "/v1/credentials/c1",
+        &ALICE,
+        None,
+    )
+    .await;
+    assert_eq!(old.status, StatusCode::NOT_ACCEPTABLE);
+    let rotated = latest(&mesh, Method::PATCH, "/v1/credentials/c1", &ALICE, None).await;
+    assert_eq!(rotated.status, StatusCode::BAD_REQUEST, "{}", rotated.text);
+    assert!(
+        rotated.error_detail().contains("no cloud credentials"),
+        "{}",
+        rotated.text
+    );
+    let unknown = latest(&mesh, Method::PATCH, "/v1/credentials/nope", &ALICE, None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
     let deleted = latest(&mesh, Method::DELETE, "/v1/clusters/c1", &ALICE, None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     wait_gone(&mesh, "c1").await;
