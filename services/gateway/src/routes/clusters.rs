@@ -360,7 +360,7 @@ pub struct ClusterCollection {
 }
 
 /// bay-svc's answer in the modern API's words.
-fn cluster_error(status: tonic::Status) -> Error {
+pub(crate) fn cluster_error(status: tonic::Status) -> Error {
     Error::from(status).in_cluster_terms()
 }
 

@@ -20,11 +20,12 @@ use utoipa::ToSchema;
 
 use crate::attributes::{Attribute, AttributeType, ResourceSchema};
 use crate::body::JsonBody;
-use crate::error::{Error, ErrorDocument, Result};
+use crate::error::{ErrorDocument, Result};
 use crate::links::BaseUrl;
 use crate::pagination::ListQuery;
 use crate::patch;
 use crate::routes::baymodels::{BayModelView, spec_from, template_attributes};
+use crate::routes::clusters::cluster_error;
 use crate::routes::created;
 use crate::state::AppState;
 
@@ -121,7 +122,7 @@ async fn collection(
             },
         ))
         .await
-        .map_err(|status| Error::from(status).in_cluster_terms())?
+        .map_err(cluster_error)?
         .into_inner();
     Ok(Json(ClusterTemplateCollection {
         clustertemplates: response
@@ -138,7 +139,7 @@ async fn find(state: &AppState, context: &RequestContext, ident: String) -> Resu
         .baymodels()
         .get_bay_model(request(context, GetBayModelRequest { ident }))
         .await
-        .map_err(|status| Error::from(status).in_cluster_terms())?
+        .map_err(cluster_error)?
         .into_inner())
 }
 
@@ -242,7 +243,7 @@ pub async fn create(
             },
         ))
         .await
-        .map_err(|status| Error::from(status).in_cluster_terms())?
+        .map_err(cluster_error)?
         .into_inner();
     created(
         &base,
@@ -292,7 +293,7 @@ pub async fn update(
             },
         ))
         .await
-        .map_err(|status| Error::from(status).in_cluster_terms())?
+        .map_err(cluster_error)?
         .into_inner();
     Ok(Json(ClusterTemplateView::new(&updated, &base)))
 }
@@ -320,7 +321,7 @@ pub async fn remove(
         .baymodels()
         .delete_bay_model(request(&context, DeleteBayModelRequest { ident }))
         .await
-        .map_err(|status| Error::from(status).in_cluster_terms())?;
+        .map_err(cluster_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

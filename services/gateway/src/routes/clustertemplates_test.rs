@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use crate::error::Error;
 
 fn base() -> BaseUrl {
     BaseUrl::from_request(&axum::http::HeaderMap::new(), &Uri::from_static("/"))

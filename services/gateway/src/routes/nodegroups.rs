@@ -25,7 +25,7 @@ use crate::error::{Error, ErrorDocument, Result};
 use crate::links::{BaseUrl, Link};
 use crate::microversion::ApiVersion;
 use crate::patch;
-use crate::routes::clusters::{self, require_version};
+use crate::routes::clusters::{self, cluster_error, require_version};
 use crate::state::AppState;
 use crate::timestamps::format_timestamp;
 
@@ -189,11 +189,6 @@ fn view(group: &NodeGroup, cluster: &magnum_proto::bay::v1::Bay, base: &BaseUrl)
         created_at: group.created_at.as_ref().map(format_timestamp),
         updated_at: group.updated_at.as_ref().map(format_timestamp),
     }
-}
-
-/// bay-svc's answer in the modern API's words.
-fn cluster_error(status: tonic::Status) -> Error {
-    Error::from(status).in_cluster_terms()
 }
 
 async fn get_group(
