@@ -73,6 +73,7 @@ bench: test-deps ## Load through the gateway (req/s, p50/p99, RSS), bays/s with 
 	@bash scripts/bench.sh
 	@bash scripts/bench-lifecycle.sh
 
-clean-deps: ## Remove .deps/ (virtualenv, oha, env files; stops our Keystone first); leaves Postgres and NATS alone
+clean-deps: ## Remove .deps/ (virtualenvs, oha, env files; stops our Keystone and Neutron first); leaves Postgres, NATS and MariaDB alone
 	@if [ -d .deps/keystone ]; then bash scripts/keystone.sh stop; fi
+	@if [ -d .deps/neutron ]; then bash scripts/neutron.sh stop; fi
 	rm -rf .deps
