@@ -182,6 +182,8 @@ impl std::fmt::Debug for Relay {
     }
 }
 
+/// How often an idle relay refreshes `magnum_outbox_pending_messages`.
+const DEPTH_INTERVAL: Duration = Duration::from_secs(5);
 /// First retry delay after a failure; it doubles up to `MAX_BACKOFF`.
 const BASE_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -248,6 +250,9 @@ impl Relay {
 
     async fn run(self, shutdown: Shutdown) {
         let mut failures: u32 = 0;
+        // The depth gauge is a COUNT: taken when a pass changed or failed to change the
+        // outbox, and otherwise at most every DEPTH_INTERVAL, not on every idle poll.
+        let mut depth_taken: Option<std::time::Instant> = None;
         loop {
             let outcome = tokio::select! {
                 biased;
@@ -270,11 +275,18 @@ impl Relay {
                             .increment(u64::try_from(published).unwrap_or(u64::MAX));
                     }
                     failures = 0;
-                    self.record_depth().await;
+                    let due = depth_taken.is_none_or(|taken| taken.elapsed() >= DEPTH_INTERVAL);
+                    if published > 0 || due {
+                        self.record_depth().await;
+                        depth_taken = Some(std::time::Instant::now());
+                    }
                 }
                 Ok(Err(error)) => {
                     failures = failures.saturating_add(1);
                     warn!(error = %ErrorChain(&error), failures, "outbox relay failed; retrying");
+                    // A backlog matters most while the bus refuses it.
+                    self.record_depth().await;
+                    depth_taken = Some(std::time::Instant::now());
                 }
                 Err(_) => {
                     failures = failures.saturating_add(1);

@@ -9,6 +9,7 @@ pub mod metadata;
 pub mod metrics;
 pub mod retry;
 pub mod server;
+pub mod sidecars;
 
 pub use auth::{AuthClientConfig, Authenticator, Credentials};
 pub use server::GrpcServer;

@@ -73,7 +73,7 @@ pub(crate) fn code_name(code: tonic::Code) -> &'static str {
 
 /// Binds `listen` (when set) and serves `GET /metrics` there until `shutdown`. Binding
 /// fails the service's start; serving runs in the background.
-pub async fn serve_metrics(
+pub(crate) async fn serve_metrics(
     listen: Option<SocketAddr>,
     shutdown: Shutdown,
 ) -> Result<Option<tokio::task::JoinHandle<()>>, GrpcError> {

@@ -179,8 +179,13 @@ pub async fn serve(
 
     // Background work stops when the server has drained.
     let background = shutdown.child_token();
-    let metrics_endpoint =
-        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
+    let sidecars = magnum_grpc::sidecars::Sidecars::start(
+        "magnum-bay-svc",
+        magnum_bus::presence::Registry::Bus(bus.clone()),
+        config.metrics_listen,
+        background.clone(),
+    )
+    .await?;
     let relay = magnum_bus::outbox::Relay::new(db.clone(), bus.clone());
     let notifier = relay.notifier();
     let relay_task = relay.spawn(background.clone());
@@ -221,12 +226,6 @@ pub async fn serve(
     );
 
     let mut workers = tokio::task::JoinSet::new();
-    let presence = magnum_bus::presence::spawn(
-        magnum_bus::presence::Registry::Bus(bus.clone()),
-        "magnum-bay-svc",
-        magnum_bus::presence::REPORT_INTERVAL,
-        background.clone(),
-    );
     if config.worker.enabled {
         let holder = format!(
             "bay-svc-{}-{}",
@@ -283,18 +282,11 @@ pub async fn serve(
         .await;
 
     background.cancel();
-    if let Some(endpoint) = metrics_endpoint
-        && let Err(error) = endpoint.await
-    {
-        tracing::error!(%error, "the metrics endpoint task failed");
-    }
+    sidecars.join().await;
     while let Some(joined) = workers.join_next().await {
         if let Err(error) = joined {
             tracing::error!(%error, "a bay-svc worker task failed");
         }
-    }
-    if let Err(error) = presence.await {
-        tracing::error!(%error, "the heartbeat task failed");
     }
     if let Err(error) = relay_task.await {
         tracing::error!(%error, "outbox relay task failed");

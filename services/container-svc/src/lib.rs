@@ -150,14 +150,13 @@ pub async fn serve(
     );
 
     let background = shutdown.child_token();
-    let metrics_endpoint =
-        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
-    let presence = magnum_bus::presence::spawn(
-        magnum_bus::presence::Registry::Bus(bus.clone()),
+    let sidecars = magnum_grpc::sidecars::Sidecars::start(
         "magnum-container-svc",
-        magnum_bus::presence::REPORT_INTERVAL,
+        magnum_bus::presence::Registry::Bus(bus.clone()),
+        config.metrics_listen,
         background.clone(),
-    );
+    )
+    .await?;
     let deletions = tokio::spawn(events::run_bay_deletions(
         bus,
         containers.clone(),
@@ -179,16 +178,8 @@ pub async fn serve(
         .await;
 
     background.cancel();
-    if let Some(endpoint) = metrics_endpoint
-        && let Err(error) = endpoint.await
-    {
-        tracing::error!(%error, "the metrics endpoint task failed");
-    }
-    for (task, name) in [
-        (deletions, "bay deletions"),
-        (sweeper, "sweeper"),
-        (presence, "heartbeat"),
-    ] {
+    sidecars.join().await;
+    for (task, name) in [(deletions, "bay deletions"), (sweeper, "sweeper")] {
         if let Err(error) = task.await {
             tracing::error!(%error, "{name} task failed");
         }

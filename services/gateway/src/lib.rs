@@ -93,27 +93,19 @@ pub async fn serve(
         }
     });
     let background = shutdown.child_token();
-    let metrics_endpoint =
-        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
-    let presence = magnum_bus::presence::spawn(
-        magnum_bus::presence::Registry::Config(config.bus.clone()),
+    let sidecars = magnum_grpc::sidecars::Sidecars::start(
         "magnum-gateway",
-        magnum_bus::presence::REPORT_INTERVAL,
+        magnum_bus::presence::Registry::Config(config.bus.clone()),
+        config.metrics_listen,
         background.clone(),
-    );
+    )
+    .await?;
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
         .map_err(|source| Error::Serve { address, source });
     background.cancel();
-    if let Some(endpoint) = metrics_endpoint
-        && let Err(error) = endpoint.await
-    {
-        tracing::error!(%error, "the metrics endpoint task failed");
-    }
-    if let Err(error) = presence.await {
-        tracing::error!(%error, "the heartbeat task failed");
-    }
+    sidecars.join().await;
     served?;
     tracing::info!("gateway stopped");
     Ok(())

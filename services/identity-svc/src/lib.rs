@@ -72,28 +72,20 @@ pub async fn serve(
         }
     }
     let background = shutdown.child_token();
-    let metrics_endpoint =
-        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
-    let presence = magnum_bus::presence::spawn(
-        magnum_bus::presence::Registry::Config(config.bus.clone()),
+    let sidecars = magnum_grpc::sidecars::Sidecars::start(
         "magnum-identity-svc",
-        magnum_bus::presence::REPORT_INTERVAL,
+        magnum_bus::presence::Registry::Config(config.bus.clone()),
+        config.metrics_listen,
         background.clone(),
-    );
+    )
+    .await?;
     // identity-svc is the one that validates: it does not authenticate its own callers.
     let served = GrpcServer::new(None)
         .add_service(IdentityServiceServer::new(grpc::IdentityGrpc::new(backend)))
         .serve(listener, shutdown)
         .await;
     background.cancel();
-    if let Some(endpoint) = metrics_endpoint
-        && let Err(error) = endpoint.await
-    {
-        tracing::error!(%error, "the metrics endpoint task failed");
-    }
-    if let Err(error) = presence.await {
-        tracing::error!(%error, "the heartbeat task failed");
-    }
+    sidecars.join().await;
     served?;
     Ok(())
 }

@@ -147,14 +147,13 @@ pub async fn serve(
     );
 
     let background = shutdown.child_token();
-    let metrics_endpoint =
-        magnum_grpc::metrics::serve_metrics(config.metrics_listen, background.clone()).await?;
-    let presence = magnum_bus::presence::spawn(
-        magnum_bus::presence::Registry::Bus(bus.clone()),
+    let sidecars = magnum_grpc::sidecars::Sidecars::start(
         "magnum-k8s-svc",
-        magnum_bus::presence::REPORT_INTERVAL,
+        magnum_bus::presence::Registry::Bus(bus.clone()),
+        config.metrics_listen,
         background.clone(),
-    );
+    )
+    .await?;
     let deletions = {
         let objects = objects.clone();
         tokio::spawn(magnum_bay_client::deletions::consume(
@@ -178,15 +177,9 @@ pub async fn serve(
         .await;
 
     background.cancel();
-    if let Some(endpoint) = metrics_endpoint
-        && let Err(error) = endpoint.await
-    {
-        tracing::error!(%error, "the metrics endpoint task failed");
-    }
-    for (task, name) in [(deletions, "bay deletions"), (presence, "heartbeat")] {
-        if let Err(error) = task.await {
-            tracing::error!(%error, "{name} task failed");
-        }
+    sidecars.join().await;
+    if let Err(error) = deletions.await {
+        tracing::error!(%error, "bay deletions task failed");
     }
     if let Err(error) = db.close().await {
         tracing::warn!(%error, "closing the database failed");
